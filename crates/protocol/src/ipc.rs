@@ -1,0 +1,389 @@
+//! The IPC contract between the desktop core (src-tauri + herald-client) and the UI (herald-ui).
+//!
+//! The UI sends intents ([`UiCommand`], through one Tauri command, `dispatch`) and renders what
+//! the core tells it ([`UiEventBatch`], one Tauri event, `herald://events`). The core decides
+//! everything else: reconnects, retries, which notifications to show. A reloaded webview calls
+//! [`UiCommand::GetViewState`] and gets the whole [`ViewState`] without a server round trip.
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{self, FriendRequest, Notification, NotificationKind, Room, User};
+use crate::Timestamp;
+
+/// The Tauri command every [`UiCommand`] goes through.
+pub const DISPATCH_COMMAND: &str = "dispatch";
+/// The Tauri event carrying [`UiEventBatch`]es.
+pub const EVENTS_CHANNEL: &str = "herald://events";
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// Why a command failed, as the UI sees it: matched on, never parsed from text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The server could not be reached (login, load older while offline...).
+    ServerUnreachable,
+    /// Username or password is wrong.
+    WrongPassword,
+    /// The session expired or was revoked: sign in again.
+    Unauthorized,
+    /// A command that needs a session was sent while signed out.
+    NotSignedIn,
+    /// The command's input is invalid (empty message, text too long, bad URL...).
+    InvalidInput,
+    /// The server refused: you may not do this.
+    Forbidden,
+    /// The referenced room, message or notification does not exist.
+    NotFound,
+    /// The server asked us to slow down.
+    RateLimited,
+    /// The request conflicts with the current state.
+    Conflict,
+    /// The local store failed (disk full, corrupt file).
+    Storage,
+    /// Checking for or installing an update failed.
+    UpdateFailed,
+    /// Anything else; the message says what happened.
+    Internal,
+    /// A code this UI does not know yet.
+    #[serde(other)]
+    Unknown,
+}
+
+impl From<wire::ErrorCode> for ErrorCode {
+    fn from(c: wire::ErrorCode) -> Self {
+        match c {
+            wire::ErrorCode::Unauthorized => Self::Unauthorized,
+            wire::ErrorCode::Forbidden => Self::Forbidden,
+            wire::ErrorCode::NotFound => Self::NotFound,
+            wire::ErrorCode::BadRequest | wire::ErrorCode::TooLarge => Self::InvalidInput,
+            wire::ErrorCode::RateLimited => Self::RateLimited,
+            wire::ErrorCode::Conflict => Self::Conflict,
+            wire::ErrorCode::Internal | wire::ErrorCode::Unknown => Self::Internal,
+        }
+    }
+}
+
+/// A failed command: `{code, message}`; the message is for a person and says what to do next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl UiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for UiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for UiError {}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+/// Colour scheme; `System` follows the OS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// A daily window (local time, "HH:MM") with no native notifications. `from > to` spans
+/// midnight (22:00–07:00).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuietHours {
+    pub from: String,
+    pub to: String,
+}
+
+/// The user's settings, stored by the desktop shell (tauri-plugin-store). Every field has a
+/// default so an old or partial settings file still loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Do not disturb: no native notifications or toasts at all.
+    pub dnd: bool,
+    pub quiet_hours: Option<QuietHours>,
+    /// Rooms that never notify.
+    pub muted_rooms: Vec<String>,
+    /// Notify only for mentions and direct rooms.
+    pub mentions_only: bool,
+    /// Show message text in native notifications (off = "New message from Bob").
+    pub previews: bool,
+    /// Closing the window hides it to the tray instead of quitting.
+    pub close_to_tray: bool,
+    pub start_on_login: bool,
+    pub theme: Theme,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            dnd: false,
+            quiet_hours: None,
+            muted_rooms: Vec::new(),
+            mentions_only: false,
+            previews: true,
+            close_to_tray: true,
+            start_on_login: false,
+            theme: Theme::System,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// View state
+
+/// The connection as the nav bar's pill shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnStatus {
+    /// Not signed in: nothing to connect to.
+    SignedOut,
+    /// A connection attempt is under way.
+    Connecting { attempt: u32 },
+    /// Live: events arrive as they happen.
+    Connected,
+    /// Lost; the next attempt starts at `retry_at` ("Reconnecting in 4 s", with "Retry now").
+    Reconnecting {
+        #[serde(with = "crate::time_format")]
+        retry_at: Timestamp,
+        reason: DisconnectReason,
+    },
+    /// No network or the server is down for long: cached data is shown.
+    Offline { reason: DisconnectReason },
+}
+
+/// Why the connection ended, for the pill's tooltip and the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisconnectReason {
+    /// The TCP/TLS/WebSocket connection closed or failed.
+    TransportClosed,
+    /// Could not connect within the connect timeout.
+    ConnectTimeout,
+    /// Nothing heard for ping interval + grace: the socket is half-open.
+    NoPing,
+    /// The server is restarting (close 1001).
+    ServerRestart,
+    /// The token was refused (close 4001 / HTTP 401).
+    Unauthorized,
+    /// The server dropped us for reading too slowly (close 4008).
+    TooSlow,
+    /// The server said we broke the protocol (close 4400).
+    ProtocolViolation,
+    /// The machine slept or the clock jumped.
+    Resumed,
+    /// The user signed out.
+    Logout,
+    #[serde(other)]
+    Unknown,
+}
+
+/// Who is signed in, if anyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Session {
+    SignedOut {
+        /// The last server URL used, to prefill the login form.
+        last_server_url: Option<String>,
+    },
+    SignedIn { server_url: String, user: User },
+}
+
+/// Delivery state of a message as the sender sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Delivery {
+    /// Stored by the server.
+    Sent,
+    /// In the outbox: stored locally, being sent (clock icon).
+    Pending,
+    /// Gave up: `retry_send` or `discard_send`.
+    Failed { code: ErrorCode, reason: String },
+}
+
+/// A message in the local model: a server message, or a local echo of an outbox entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// Stable key for rendering: the client_msg_id for own messages, else the server id.
+    pub key: String,
+    /// The server's id once stored.
+    pub id: Option<String>,
+    pub room_id: String,
+    pub sender: User,
+    pub text: String,
+    pub reply_to: Option<String>,
+    #[serde(with = "crate::time_format")]
+    pub created_at: Timestamp,
+    pub delivery: Delivery,
+}
+
+/// A room as the chat list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomView {
+    pub room: Room,
+    pub muted: bool,
+    /// The composer draft, kept across restarts.
+    pub draft: String,
+    /// Others typing right now.
+    pub typing: Vec<User>,
+    /// Whether older messages exist beyond what is loaded.
+    pub has_more: bool,
+}
+
+/// A toast (and, when allowed, the native notification shown with it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Toast {
+    /// Unique per toast; a coalesced burst reuses the id of its room's toast.
+    pub id: String,
+    pub kind: ToastKind,
+    pub title: String,
+    pub body: String,
+    /// Where "View" goes.
+    pub room_id: Option<String>,
+    pub notification_id: Option<String>,
+}
+
+/// What a toast is about; decides its icon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToastKind {
+    Message,
+    Notification { kind: NotificationKind },
+}
+
+/// Everything the UI shows, in one value: the answer to `get_view_state`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewState {
+    pub session: Session,
+    pub connection: ConnStatus,
+    pub rooms: Vec<RoomView>,
+    pub active_room: Option<String>,
+    /// Messages of the active room (and any other loaded room), oldest first.
+    pub messages: Vec<ChatMessage>,
+    pub notifications: Vec<Notification>,
+    pub notifications_unread: u32,
+    pub friend_requests: Vec<FriendRequest>,
+    pub settings: Settings,
+}
+
+/// About the running app (version shown in settings; the shell's first round trip).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppInfo {
+    pub name: String,
+    pub version: String,
+    /// The protocol version the core speaks.
+    pub protocol: u32,
+}
+
+/// Result of `check_for_updates`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum UpdateStatus {
+    UpToDate,
+    /// Downloaded and verified; installed on the next restart.
+    Ready { version: String },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands (UI -> core)
+
+/// Every intent the UI can send. Answered by a [`UiReply`] or a [`UiError`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum UiCommand {
+    AppInfo,
+    GetViewState,
+    Login { server_url: String, username: String, password: String },
+    Logout,
+    OpenRoom { room_id: String },
+    CloseRoom,
+    SendMessage { room_id: String, text: String, reply_to: Option<String> },
+    RetrySend { key: String },
+    DiscardSend { key: String },
+    LoadOlder { room_id: String },
+    MarkRoomRead { room_id: String },
+    MarkNotificationRead { notification_id: String },
+    MarkAllNotificationsRead,
+    ArchiveNotification { notification_id: String },
+    SnoozeNotification {
+        notification_id: String,
+        #[serde(with = "crate::time_format")]
+        until: Timestamp,
+    },
+    RespondFriendRequest { request_id: String, accept: bool },
+    SetTyping { room_id: String, typing: bool },
+    SaveDraft { room_id: String, text: String },
+    GetSettings,
+    SetSettings { settings: Settings },
+    SetRoomMuted { room_id: String, muted: bool },
+    RetryConnectionNow,
+    CheckForUpdates,
+    /// The UI dismissed a toast (or it timed out).
+    DismissToast { toast_id: String },
+    /// Opens a link in the system browser (message links never navigate the webview).
+    OpenUrl { url: String },
+}
+
+/// A successful command's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum UiReply {
+    /// Done; any state change arrives as events.
+    Ack,
+    AppInfo(AppInfo),
+    ViewState(Box<ViewState>),
+    Settings(Settings),
+    Update(UpdateStatus),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events (core -> UI)
+
+/// One change the UI applies to its stores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum UiEvent {
+    /// Replace everything (after login, a snapshot, or a resync).
+    Reset(Box<ViewState>),
+    Session(Session),
+    Connection(ConnStatus),
+    /// A room was created or changed (unread, last message, members, mute, draft, typing).
+    RoomUpserted(Box<RoomView>),
+    RoomRemoved { room_id: String },
+    ActiveRoom { room_id: Option<String> },
+    /// Messages added or changed (matched by `key`), oldest first.
+    MessagesUpserted { room_id: String, messages: Vec<ChatMessage> },
+    /// A local echo was discarded.
+    MessageRemoved { room_id: String, key: String },
+    /// Older messages finished loading (or failed: `error`).
+    HistoryLoaded { room_id: String, has_more: bool, error: Option<UiError> },
+    NotificationUpserted(Box<Notification>),
+    NotificationsReadAll,
+    NotificationsUnread { count: u32 },
+    FriendRequestUpserted(Box<FriendRequest>),
+    Toast(Box<Toast>),
+    /// Toasts for a room went away (the room was opened).
+    ToastsWithdrawn { room_id: String },
+    Settings(Settings),
+    /// The tray or a native notification asked to show a room.
+    Navigate { room_id: String },
+}
+
+/// What the core emits: every change of one frame interval, coalesced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UiEventBatch {
+    pub events: Vec<UiEvent>,
+}

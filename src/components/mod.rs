@@ -1,0 +1,4 @@
+//! Yew function components.
+
+pub mod app;
+pub mod nav_bar;

@@ -1,0 +1,5 @@
+//! The wasm entry point: mounts the Yew app on `<body>`.
+
+fn main() {
+    yew::Renderer::<herald_ui::App>::new().render();
+}
