@@ -9,7 +9,8 @@
 #        HERALD_SKIP_APT=1 scripts/bootstrap.sh   # when apt is managed elsewhere
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+herald_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$herald_root"
 cd "$root"
 # shellcheck source=scripts/lib.sh
 source "$root/scripts/lib.sh"
@@ -60,7 +61,10 @@ step "1/6 Debian packages"
 if [ "${HERALD_SKIP_APT:-0}" = 1 ]; then say "apt: skipped (HERALD_SKIP_APT=1)"; else apt_install "${APT_PACKAGES[@]}"; fi
 
 step "2/6 wasm32 target"
-if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+if [ "${HERALD_WASM_ROUTE:-}" = debian ]; then
+  say "wasm32: HERALD_WASM_ROUTE=debian: using Debian rustc-web + rust-web-src with build-std"
+  apt_install "${WASM_APT_PACKAGES[@]}"
+elif rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   say "wasm32: rustup target already installed (route: rustup)"
 elif timeout 20 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
   say "wasm32: installed with rustup (route: rustup)"
@@ -68,7 +72,7 @@ else
   say "wasm32: 'rustup target add' failed or timed out after 20 s; using Debian rustc-web + rust-web-src with build-std (route: debian)"
   if [ "${HERALD_SKIP_APT:-0}" != 1 ]; then apt_install "${WASM_APT_PACKAGES[@]}"; fi
 fi
-say "wasm32 route: $(wasm_route)"
+say "wasm32 route: ${HERALD_WASM_ROUTE:-$(wasm_route)}"
 
 step "3/6 npm tools (Tauri CLI, wasm-opt from binaryen)"
 stamp="node_modules/.herald-lock-hash"
@@ -91,6 +95,7 @@ fi
 
 step "5/6 wasm-bindgen-cli (the version in Cargo.lock)"
 wb="$(wasm_bindgen_version)"
+[ -n "$wb" ] || { echo "error: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
 if command -v wasm-bindgen >/dev/null && [ "$(wasm-bindgen --version | awk '{print $2}')" = "$wb" ]; then
   say "wasm-bindgen-cli: $wb present"
 else

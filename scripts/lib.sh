@@ -17,7 +17,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 wasm_route() {
   if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     echo rustup
-  elif dpkg -L rustc-web >/dev/null 2>&1 && [ -d /usr/lib/rust-web-src ] || dpkg -L rust-web-src >/dev/null 2>&1; then
+  elif dpkg-query -W -f='${Status}' rustc-web 2>/dev/null | grep -q "ok installed" &&
+    dpkg-query -W -f='${Status}' rust-web-src 2>/dev/null | grep -q "ok installed"; then
     echo debian
   else
     echo none

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs every Herald test and gate; the command .ci/run calls and the README names.
+#
+# Order matters for build time on 2 cores: the UI is built once (release, the one the app
+# embeds), the native workspace is checked by clippy and then built once by nextest — the
+# desktop binary the end-to-end test drives is that same build — and nothing is compiled twice.
+set -euo pipefail
+herald_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$herald_root"
+source scripts/lib.sh
+
+artifacts="${HERALD_ARTIFACTS:-$herald_root/target/artifacts}"
+mkdir -p "$artifacts"
+gates_passed=0
+gates_failed=0
+t0=$SECONDS
+
+gate() {
+  local name="$1"; shift
+  local start=$SECONDS
+  step "gate: $name"
+  if "$@"; then
+    say "gate '$name' passed in $((SECONDS - start)) s"
+    gates_passed=$((gates_passed + 1))
+  else
+    say "gate '$name' FAILED after $((SECONDS - start)) s"
+    gates_failed=$((gates_failed + 1))
+    summary
+    exit 1
+  fi
+}
+
+summary() {
+  echo
+  echo "total time: $((SECONDS - t0)) s; artifacts in $artifacts"
+  echo "gates: $gates_passed passed, $gates_failed failed"
+}
+
+versions_agree() {
+  local lock trunk
+  lock="$(wasm_bindgen_version)"
+  trunk="$(awk -F'"' '/^wasm_bindgen *=/ {print $2}' Trunk.toml)"
+  say "wasm-bindgen: Cargo.lock $lock, Trunk.toml $trunk, cli $(wasm-bindgen --version | awk '{print $2}')"
+  [ "$lock" = "$trunk" ] && [ "$(wasm-bindgen --version | awk '{print $2}')" = "$lock" ]
+}
+
+wasm_tests() (
+  source scripts/wasm-env.sh
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+  export CHROMEDRIVER="$(command -v chromedriver)"
+  export WASM_BINDGEN_TEST_TIMEOUT=120
+  # webdriver.json (repo root) carries the Chromium flags this network needs.
+  cargo test -p herald-ui --target wasm32-unknown-unknown --test ui_shell
+)
+
+e2e_smoke() {
+  local app="$CARGO_TARGET_DIR/debug/herald-desktop"
+  [ -x "$app" ] || { echo "no desktop binary at $app" >&2; return 1; }
+  xvfb-run -a -s "-screen 0 1280x800x24" python3 tests/e2e/smoke.py "$app" "$artifacts"
+}
+
+gate "bootstrap (idempotent)" bash scripts/bootstrap.sh
+gate "tool versions agree" versions_agree
+gate "rustfmt" cargo fmt --all --check
+gate "UI wasm build (trunk, release)" bash scripts/build-ui.sh
+gate "clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
+gate "native tests (nextest)" cargo nextest run --workspace --locked --no-fail-fast
+gate "UI components in headless Chromium" wasm_tests
+gate "real window under Xvfb (tauri-driver)" e2e_smoke
+summary

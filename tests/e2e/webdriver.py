@@ -1,0 +1,91 @@
+"""A minimal W3C WebDriver client (stdlib only) for driving the real Herald window.
+
+tauri-driver speaks plain W3C WebDriver and proxies to WebKitWebDriver; a few HTTP calls are
+all the end-to-end tests need, so no Selenium/WebdriverIO dependency is pulled in.
+"""
+
+import base64
+import json
+import time
+import urllib.error
+import urllib.request
+
+ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf"
+
+
+class WebDriverError(RuntimeError):
+    pass
+
+
+class Session:
+    def __init__(self, base_url, capabilities, timeout=60):
+        self.base = base_url.rstrip("/")
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                value = self._call("POST", "/session", {"capabilities": {"alwaysMatch": capabilities}})
+                self.id = value["sessionId"]
+                return
+            except (urllib.error.URLError, ConnectionError, WebDriverError) as e:  # driver not up yet
+                last = e
+                time.sleep(0.5)
+        raise WebDriverError(f"could not start a WebDriver session: {last}")
+
+    def _call(self, method, path, body=None, timeout=60):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                payload = json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            raise WebDriverError(f"{method} {path}: HTTP {e.code}: {e.read()[:500]!r}") from e
+        return payload.get("value")
+
+    def cmd(self, method, path, body=None):
+        return self._call(method, f"/session/{self.id}{path}", body)
+
+    def find(self, css):
+        """Returns the element id, or None when absent."""
+        try:
+            value = self.cmd("POST", "/element", {"using": "css selector", "value": css})
+        except WebDriverError:
+            return None
+        return value.get(ELEMENT_KEY) if isinstance(value, dict) else None
+
+    def text(self, element):
+        return self.cmd("GET", f"/element/{element}/text")
+
+    def click(self, element):
+        return self.cmd("POST", f"/element/{element}/click", {})
+
+    def execute(self, script, args=()):
+        return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+    def wait_text(self, css, predicate, timeout=30):
+        """Waits until the element matching `css` exists and its text satisfies `predicate`."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            el = self.find(css)
+            if el is not None:
+                try:
+                    last = self.text(el)
+                except WebDriverError:
+                    last = None
+                if last is not None and predicate(last):
+                    return last
+            time.sleep(0.25)
+        raise AssertionError(f"timed out waiting for {css!r}; last text: {last!r}")
+
+    def screenshot(self, path):
+        png = base64.b64decode(self.cmd("GET", "/screenshot"))
+        with open(path, "wb") as f:
+            f.write(png)
+
+    def close(self):
+        try:
+            self._call("DELETE", f"/session/{self.id}", timeout=20)
+        except Exception:  # the app may already be gone
+            pass
