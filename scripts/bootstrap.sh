@@ -90,7 +90,7 @@ if command -v trunk >/dev/null && trunk --version | grep -q "$TRUNK_VERSION"; th
   say "trunk: $(trunk --version) present"
 else
   say "trunk: cargo install (about 9 minutes on 2 cores)"
-  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version
+  env -u CARGO_TARGET_DIR cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version
 fi
 
 step "5/6 wasm-bindgen-cli (the version in Cargo.lock)"
@@ -101,7 +101,7 @@ if command -v wasm-bindgen >/dev/null && [ "$(wasm-bindgen --version | awk '{pri
 else
   say "wasm-bindgen-cli: cargo install $wb (about 2 minutes)"
   # Not --locked: one of its locked dependencies is missing from the registry mirror.
-  cargo install wasm-bindgen-cli --version "$wb" --force
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$wb" --force
 fi
 
 step "6/6 tauri-driver"
@@ -109,7 +109,7 @@ if command -v tauri-driver >/dev/null; then
   say "tauri-driver: present"
 else
   say "tauri-driver: cargo install"
-  cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked
+  env -u CARGO_TARGET_DIR cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked
 fi
 
 step "bootstrap complete"

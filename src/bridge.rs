@@ -35,18 +35,22 @@ pub async fn dispatch(command: UiCommand) -> Result<UiReply, UiError> {
             "Herald's core is not reachable: open the Herald desktop app",
         ));
     }
-    let args = serde_wasm_bindgen::to_value(&DispatchArgs { command: &command })
-        .map_err(|e| UiError::new(ErrorCode::Internal, format!("could not encode command: {e}")))?;
+    let args = serde_wasm_bindgen::to_value(&DispatchArgs { command: &command }).map_err(|e| {
+        UiError::new(
+            ErrorCode::Internal,
+            format!("could not encode command: {e}"),
+        )
+    })?;
     match tauri_invoke(DISPATCH_COMMAND, args).await {
         Ok(value) => serde_wasm_bindgen::from_value(value)
             .map_err(|e| UiError::new(ErrorCode::Internal, format!("bad reply from core: {e}"))),
-        Err(err) => Err(serde_wasm_bindgen::from_value::<UiError>(err.clone()).unwrap_or_else(
-            |_| {
+        Err(err) => Err(
+            serde_wasm_bindgen::from_value::<UiError>(err.clone()).unwrap_or_else(|_| {
                 UiError::new(
                     ErrorCode::Internal,
                     err.as_string().unwrap_or_else(|| format!("{err:?}")),
                 )
-            },
-        )),
+            }),
+        ),
     }
 }

@@ -39,8 +39,14 @@ async fn shell_renders_the_herald_header_with_chat_and_bell_buttons() {
     let root = mount_app();
     let brand = text_of(&root, "[data-testid=brand]", |t| !t.is_empty()).await;
     assert_eq!(brand, "Herald");
-    assert!(root.query_selector("[data-testid=chat-button]").unwrap().is_some());
-    assert!(root.query_selector("[data-testid=bell-button]").unwrap().is_some());
+    assert!(root
+        .query_selector("[data-testid=chat-button]")
+        .unwrap()
+        .is_some());
+    assert!(root
+        .query_selector("[data-testid=bell-button]")
+        .unwrap()
+        .is_some());
 }
 
 #[wasm_bindgen_test]
@@ -48,6 +54,9 @@ async fn shell_outside_the_desktop_app_says_the_core_is_not_reachable() {
     // Given a plain browser (no Tauri), when the shell makes its first round trip,
     // then it shows an error a person can act on instead of hanging on "Starting".
     let root = mount_app();
-    let status = text_of(&root, "[data-testid=core-status]", |t| t.contains("not reachable")).await;
+    let status = text_of(&root, "[data-testid=core-status]", |t| {
+        t.contains("not reachable")
+    })
+    .await;
     assert!(status.contains("open the Herald desktop app"), "{status}");
 }

@@ -38,7 +38,9 @@ pub fn app_info() -> AppInfo {
 
 fn signed_out_view() -> ViewState {
     ViewState {
-        session: Session::SignedOut { last_server_url: None },
+        session: Session::SignedOut {
+            last_server_url: None,
+        },
         connection: ConnStatus::SignedOut,
         rooms: Vec::new(),
         active_room: None,

@@ -7,15 +7,27 @@
 pub mod commands;
 mod tray;
 
+use tauri::Runtime;
+
 /// Builds and runs the app until the user quits.
 pub fn run() -> Result<(), tauri::Error> {
-    tauri::Builder::default()
+    with_ipc(tauri::Builder::default())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_store::Builder::new().build())
-        .invoke_handler(tauri::generate_handler![commands::dispatch])
         .setup(|app| {
             tray::create(app.handle())?;
             Ok(())
         })
-        .run(tauri::generate_context!())
+        .run(context())
+}
+
+/// Registers the IPC surface. Shared with the command tests, which run it on the mock runtime
+/// so they exercise the real handler, permissions and capability file.
+pub fn with_ipc<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![commands::dispatch])
+}
+
+/// The app's context (tauri.conf.json, capabilities, embedded UI) for any runtime.
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
 }

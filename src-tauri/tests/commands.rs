@@ -4,23 +4,25 @@
 
 use herald_protocol::ipc::{ErrorCode, Session, UiCommand, UiError, UiReply};
 use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 
 /// Sends `command` through `invoke("dispatch", {command})` and decodes the answer.
 fn dispatch(command: &UiCommand) -> Result<UiReply, UiError> {
-    let app = mock_builder()
-        .invoke_handler(tauri::generate_handler![herald_desktop::commands::dispatch])
-        .build(mock_context(noop_assets()))
+    // The real context: its capability file must grant the main window `dispatch`.
+    let app = herald_desktop::with_ipc(mock_builder())
+        .build(herald_desktop::context())
         .unwrap();
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
     let response = get_ipc_response(
         &webview,
         InvokeRequest {
             cmd: "dispatch".into(),
             callback: CallbackFn(0),
             error: CallbackFn(1),
-            url: "http://tauri.localhost".parse().unwrap(),
+            url: "tauri://localhost".parse().unwrap(),
             body: InvokeBody::Json(serde_json::json!({ "command": command })),
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
@@ -35,7 +37,9 @@ fn dispatch(command: &UiCommand) -> Result<UiReply, UiError> {
 #[test]
 fn app_info_round_trip_answers_name_version_and_protocol() {
     let reply = dispatch(&UiCommand::AppInfo).unwrap();
-    let UiReply::AppInfo(info) = reply else { panic!("unexpected reply {reply:?}") };
+    let UiReply::AppInfo(info) = reply else {
+        panic!("unexpected reply {reply:?}")
+    };
     assert_eq!(info.name, "Herald");
     assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(info.protocol, 1);
@@ -44,7 +48,9 @@ fn app_info_round_trip_answers_name_version_and_protocol() {
 #[test]
 fn view_state_of_a_fresh_profile_is_signed_out() {
     let reply = dispatch(&UiCommand::GetViewState).unwrap();
-    let UiReply::ViewState(view) = reply else { panic!("unexpected reply {reply:?}") };
+    let UiReply::ViewState(view) = reply else {
+        panic!("unexpected reply {reply:?}")
+    };
     assert!(matches!(view.session, Session::SignedOut { .. }));
     assert!(view.rooms.is_empty());
 }

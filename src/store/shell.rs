@@ -39,7 +39,11 @@ mod tests {
     use herald_protocol::ipc::ErrorCode;
 
     fn info() -> AppInfo {
-        AppInfo { name: "Herald".into(), version: "0.1.0".into(), protocol: 1 }
+        AppInfo {
+            name: "Herald".into(),
+            version: "0.1.0".into(),
+            protocol: 1,
+        }
     }
 
     #[test]

@@ -74,7 +74,10 @@ pub struct UiError {
 
 impl UiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -199,7 +202,10 @@ pub enum Session {
         /// The last server URL used, to prefill the login form.
         last_server_url: Option<String>,
     },
-    SignedIn { server_url: String, user: User },
+    SignedIn {
+        server_url: String,
+        user: User,
+    },
 }
 
 /// Delivery state of a message as the sender sees it.
@@ -294,7 +300,9 @@ pub struct AppInfo {
 pub enum UpdateStatus {
     UpToDate,
     /// Downloaded and verified; installed on the next restart.
-    Ready { version: String },
+    Ready {
+        version: String,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,35 +314,75 @@ pub enum UpdateStatus {
 pub enum UiCommand {
     AppInfo,
     GetViewState,
-    Login { server_url: String, username: String, password: String },
+    Login {
+        server_url: String,
+        username: String,
+        password: String,
+    },
     Logout,
-    OpenRoom { room_id: String },
+    OpenRoom {
+        room_id: String,
+    },
     CloseRoom,
-    SendMessage { room_id: String, text: String, reply_to: Option<String> },
-    RetrySend { key: String },
-    DiscardSend { key: String },
-    LoadOlder { room_id: String },
-    MarkRoomRead { room_id: String },
-    MarkNotificationRead { notification_id: String },
+    SendMessage {
+        room_id: String,
+        text: String,
+        reply_to: Option<String>,
+    },
+    RetrySend {
+        key: String,
+    },
+    DiscardSend {
+        key: String,
+    },
+    LoadOlder {
+        room_id: String,
+    },
+    MarkRoomRead {
+        room_id: String,
+    },
+    MarkNotificationRead {
+        notification_id: String,
+    },
     MarkAllNotificationsRead,
-    ArchiveNotification { notification_id: String },
+    ArchiveNotification {
+        notification_id: String,
+    },
     SnoozeNotification {
         notification_id: String,
         #[serde(with = "crate::time_format")]
         until: Timestamp,
     },
-    RespondFriendRequest { request_id: String, accept: bool },
-    SetTyping { room_id: String, typing: bool },
-    SaveDraft { room_id: String, text: String },
+    RespondFriendRequest {
+        request_id: String,
+        accept: bool,
+    },
+    SetTyping {
+        room_id: String,
+        typing: bool,
+    },
+    SaveDraft {
+        room_id: String,
+        text: String,
+    },
     GetSettings,
-    SetSettings { settings: Settings },
-    SetRoomMuted { room_id: String, muted: bool },
+    SetSettings {
+        settings: Settings,
+    },
+    SetRoomMuted {
+        room_id: String,
+        muted: bool,
+    },
     RetryConnectionNow,
     CheckForUpdates,
     /// The UI dismissed a toast (or it timed out).
-    DismissToast { toast_id: String },
+    DismissToast {
+        toast_id: String,
+    },
     /// Opens a link in the system browser (message links never navigate the webview).
-    OpenUrl { url: String },
+    OpenUrl {
+        url: String,
+    },
 }
 
 /// A successful command's answer.
@@ -362,24 +410,44 @@ pub enum UiEvent {
     Connection(ConnStatus),
     /// A room was created or changed (unread, last message, members, mute, draft, typing).
     RoomUpserted(Box<RoomView>),
-    RoomRemoved { room_id: String },
-    ActiveRoom { room_id: Option<String> },
+    RoomRemoved {
+        room_id: String,
+    },
+    ActiveRoom {
+        room_id: Option<String>,
+    },
     /// Messages added or changed (matched by `key`), oldest first.
-    MessagesUpserted { room_id: String, messages: Vec<ChatMessage> },
+    MessagesUpserted {
+        room_id: String,
+        messages: Vec<ChatMessage>,
+    },
     /// A local echo was discarded.
-    MessageRemoved { room_id: String, key: String },
+    MessageRemoved {
+        room_id: String,
+        key: String,
+    },
     /// Older messages finished loading (or failed: `error`).
-    HistoryLoaded { room_id: String, has_more: bool, error: Option<UiError> },
+    HistoryLoaded {
+        room_id: String,
+        has_more: bool,
+        error: Option<UiError>,
+    },
     NotificationUpserted(Box<Notification>),
     NotificationsReadAll,
-    NotificationsUnread { count: u32 },
+    NotificationsUnread {
+        count: u32,
+    },
     FriendRequestUpserted(Box<FriendRequest>),
     Toast(Box<Toast>),
     /// Toasts for a room went away (the room was opened).
-    ToastsWithdrawn { room_id: String },
+    ToastsWithdrawn {
+        room_id: String,
+    },
     Settings(Settings),
     /// The tray or a native notification asked to show a room.
-    Navigate { room_id: String },
+    Navigate {
+        room_id: String,
+    },
 }
 
 /// What the core emits: every change of one frame interval, coalesced.

@@ -13,7 +13,9 @@ use crate::Timestamp;
 
 /// The protocol version this crate speaks; sent in `hello` and `welcome`.
 pub const PROTOCOL_VERSION: u32 = 1;
-/// Largest text frame either side accepts (64 KiB). Bigger frames are a protocol violation.
+/// Largest frame a server accepts from a client (64 KiB): before `hello` a bigger one closes the
+/// socket with 4400, after it the server answers `error {too_large}`. Server frames may be
+/// larger (a `snapshot`), so clients accept several MiB.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Longest message text, in characters (Unicode scalar values).
 pub const MAX_MESSAGE_CHARS: usize = 4000;
@@ -92,7 +94,11 @@ pub struct Message {
     pub reply_to: Option<String>,
     #[serde(with = "crate::time_format")]
     pub created_at: Timestamp,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time_format::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time_format::option"
+    )]
     pub edited_at: Option<Timestamp>,
 }
 
@@ -190,7 +196,11 @@ pub struct Notification {
     pub created_at: Timestamp,
     pub read: bool,
     pub archived: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time_format::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time_format::option"
+    )]
     pub snoozed_until: Option<Timestamp>,
 }
 
@@ -267,7 +277,10 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -429,15 +442,29 @@ pub struct RoomRead {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
-    MessageCreated { message: Message },
-    RoomCreated { room: Room },
-    RoomUpdated { room: Room },
+    MessageCreated {
+        message: Message,
+    },
+    RoomCreated {
+        room: Room,
+    },
+    RoomUpdated {
+        room: Room,
+    },
     RoomRead(RoomRead),
-    NotificationCreated { notification: Notification },
-    NotificationUpdated { notification: Notification },
+    NotificationCreated {
+        notification: Notification,
+    },
+    NotificationUpdated {
+        notification: Notification,
+    },
     NotificationsReadAll {},
-    FriendRequestCreated { request: FriendRequest },
-    FriendRequestUpdated { request: FriendRequest },
+    FriendRequestCreated {
+        request: FriendRequest,
+    },
+    FriendRequestUpdated {
+        request: FriendRequest,
+    },
     /// A kind this client does not know: it still advances the stream position.
     #[serde(other)]
     Unknown,
@@ -479,12 +506,18 @@ impl Reply {
     /// A successful reply carrying `payload` (one of the `*Ok` types).
     pub fn ok<T: Serialize>(id: impl Into<RequestId>, payload: &T) -> Self {
         let value = serde_json::to_value(payload).unwrap_or_else(|_| Value::Object(Map::new()));
-        Self { id: id.into(), outcome: Outcome::Ok(value) }
+        Self {
+            id: id.into(),
+            outcome: Outcome::Ok(value),
+        }
     }
 
     /// A failed reply.
     pub fn error(id: impl Into<RequestId>, code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { id: id.into(), outcome: Outcome::Error(ErrorBody::new(code, message)) }
+        Self {
+            id: id.into(),
+            outcome: Outcome::Error(ErrorBody::new(code, message)),
+        }
     }
 
     /// Decodes the `ok` payload as `T`, or returns the error body.
@@ -529,6 +562,11 @@ pub struct FriendRequestOk {
 pub type EmptyOk = Empty;
 
 /// Every frame a server sends.
+///
+/// `Event` is much larger than the other variants; it is not boxed because frames are built,
+/// sent or decoded and then dropped one at a time (never stored in bulk), and a `Box` would
+/// have to be written at every construction and match site in the server and client.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
@@ -577,7 +615,11 @@ pub struct NotificationPatch {
     pub read: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time_format::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time_format::option"
+    )]
     pub snoozed_until: Option<Timestamp>,
 }
 

@@ -1,0 +1,525 @@
+//! The driver: the only socket code. It owns the engine and the store in one tokio task, feeds
+//! the engine frames, timers and commands, and executes its outputs (open/close sockets, send
+//! frames, commit store changes, hand UI batches and native-notification requests out).
+//!
+//! Frames that arrive together are fed to the engine together before its outputs are drained,
+//! so a burst becomes one store transaction and one UI batch. Each socket lives in its own task
+//! tagged with a generation number; events from an abandoned socket are ignored.
+
+use std::time::Instant;
+
+use futures_util::{SinkExt, StreamExt};
+use herald_protocol::ipc::ConnStatus;
+use herald_protocol::ipc::{
+    DisconnectReason, ErrorCode, UiCommand, UiError, UiEventBatch, UiReply,
+};
+use herald_protocol::wire::{LoginResponse, StreamPosition};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::header::{HeaderValue, AUTHORIZATION};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::engine::policy::NativeNotification;
+use crate::engine::{Engine, EngineConfig, Now, Output};
+use crate::login;
+use crate::store::{Store, StoreError, StoredSession};
+
+/// How the client starts.
+#[derive(Debug, Clone, Default)]
+pub struct ClientConfig {
+    /// The token of the stored session (from the keyring / token file). Without one the client
+    /// paints the cache and waits for a login.
+    pub token: Option<String>,
+    pub engine: EngineConfig,
+    /// Messages per room loaded from the store at start.
+    pub recent_messages: usize,
+}
+
+/// Why the client could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be read.
+    #[error("could not read the local store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What the engine looks like right now (tests, the CLI, diagnostics).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DebugState {
+    pub status: ConnStatus,
+    pub live: bool,
+    pub applied: Option<StreamPosition>,
+    pub durable: Option<StreamPosition>,
+    pub outbox: usize,
+    pub ui_batches: u64,
+}
+
+enum Input {
+    Command(UiCommand, oneshot::Sender<Result<UiReply, UiError>>),
+    SignedIn(StoredSession, String),
+    Logout,
+    Focus(bool),
+    Reconnect(DisconnectReason),
+    Debug(oneshot::Sender<DebugState>),
+    Shutdown(oneshot::Sender<Result<(), UiError>>),
+}
+
+enum SockEvent {
+    Open,
+    Text(String),
+    Heard,
+    Closed(Option<u16>),
+}
+
+/// The desktop shell's handle: cheap to clone, every method is async and never blocks on the
+/// network (except `login`, which is the HTTP call).
+#[derive(Debug, Clone)]
+pub struct ClientHandle {
+    tx: mpsc::UnboundedSender<Input>,
+}
+
+fn stopped() -> UiError {
+    UiError::new(
+        ErrorCode::Internal,
+        "The client has stopped; restart the app.",
+    )
+}
+
+impl ClientHandle {
+    /// Sends a UI command. `Login` and `Logout` are handled here too (the token of a login
+    /// through this path is not returned: use [`ClientHandle::login`] to keep it).
+    pub async fn command(&self, cmd: UiCommand) -> Result<UiReply, UiError> {
+        match cmd {
+            UiCommand::Login {
+                server_url,
+                username,
+                password,
+            } => self
+                .login(&server_url, &username, &password)
+                .await
+                .map(|_| UiReply::Ack),
+            UiCommand::Logout => {
+                self.tx.send(Input::Logout).map_err(|_| stopped())?;
+                Ok(UiReply::Ack)
+            }
+            cmd => {
+                let (tx, rx) = oneshot::channel();
+                self.tx
+                    .send(Input::Command(cmd, tx))
+                    .map_err(|_| stopped())?;
+                rx.await.map_err(|_| stopped())?
+            }
+        }
+    }
+
+    /// Signs in over HTTP, then connects. Returns the token for the shell to keep (keyring).
+    pub async fn login(
+        &self,
+        server_url: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<LoginResponse, UiError> {
+        let resp = login::login(server_url, username, password).await?;
+        self.use_session(server_url, resp.user.clone(), resp.token.clone())?;
+        Ok(resp)
+    }
+
+    /// Uses an existing token (e.g. from the keyring, or a test) for `server_url` and `user`.
+    pub fn use_session(
+        &self,
+        server_url: &str,
+        user: herald_protocol::wire::User,
+        token: String,
+    ) -> Result<(), UiError> {
+        let session = StoredSession {
+            server_url: server_url.to_owned(),
+            user,
+        };
+        self.tx
+            .send(Input::SignedIn(session, token))
+            .map_err(|_| stopped())
+    }
+
+    /// The window gained or lost focus.
+    pub fn set_focus(&self, focused: bool) {
+        let _ = self.tx.send(Input::Focus(focused));
+    }
+
+    /// Opens a room (the active room) — the same as `UiCommand::OpenRoom`.
+    pub async fn set_active_room(&self, room_id: Option<String>) -> Result<UiReply, UiError> {
+        match room_id {
+            Some(room_id) => self.command(UiCommand::OpenRoom { room_id }).await,
+            None => self.command(UiCommand::CloseRoom).await,
+        }
+    }
+
+    /// The OS resumed from sleep: reconnect now.
+    pub fn os_resumed(&self) {
+        let _ = self.tx.send(Input::Reconnect(DisconnectReason::Resumed));
+    }
+
+    /// The network changed (interface up/down): reconnect now.
+    pub fn network_changed(&self) {
+        let _ = self
+            .tx
+            .send(Input::Reconnect(DisconnectReason::TransportClosed));
+    }
+
+    pub async fn debug_state(&self) -> Result<DebugState, UiError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Input::Debug(tx)).map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())
+    }
+
+    /// Commits pending changes, flushes the store, closes the socket and stops the task.
+    pub async fn shutdown(&self) -> Result<(), UiError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Input::Shutdown(tx)).map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+}
+
+/// Starts clients. See [`Client::start`].
+#[derive(Debug)]
+pub struct Client;
+
+/// The receivers a started client hands back.
+pub type Started = (
+    ClientHandle,
+    mpsc::UnboundedReceiver<UiEventBatch>,
+    mpsc::UnboundedReceiver<NativeNotification>,
+);
+
+impl Client {
+    /// Starts the client task on the current tokio runtime: paints the cache (the first UI
+    /// batch is a `Reset`), then connects if the store has a session and `config.token` is set.
+    pub fn start<S: Store + 'static>(
+        config: ClientConfig,
+        store: S,
+    ) -> Result<Started, StartError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let recent = if config.recent_messages == 0 {
+            50
+        } else {
+            config.recent_messages
+        };
+        let stored = store.load(recent)?;
+        let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+        let clock = Clock { offset };
+        let mut engine = Engine::new(config.engine.clone(), stored, clock.now());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (ui_tx, ui_rx) = mpsc::unbounded_channel();
+        let (notify_tx, notify_rx) = mpsc::unbounded_channel();
+        if config.token.is_some() && engine.session().is_some() {
+            engine.start(clock.now());
+        }
+        let driver = Driver {
+            engine,
+            store: Box::new(store),
+            token: config.token,
+            clock,
+            ui_tx,
+            notify_tx,
+            socket: None,
+            generation: 0,
+        };
+        tokio::spawn(driver.run(rx));
+        Ok((ClientHandle { tx }, ui_rx, notify_rx))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    offset: time::UtcOffset,
+}
+
+impl Clock {
+    fn now(&self) -> Now {
+        Now {
+            mono: Instant::now(),
+            wall: time::OffsetDateTime::now_utc().to_offset(self.offset),
+        }
+    }
+}
+
+struct Socket {
+    out: mpsc::UnboundedSender<String>,
+    task: JoinHandle<()>,
+}
+
+struct Driver {
+    engine: Engine,
+    store: Box<dyn Store>,
+    token: Option<String>,
+    clock: Clock,
+    ui_tx: mpsc::UnboundedSender<UiEventBatch>,
+    notify_tx: mpsc::UnboundedSender<NativeNotification>,
+    socket: Option<Socket>,
+    generation: u64,
+}
+
+/// Largest number of socket events fed to the engine before its outputs are drained.
+const MAX_BATCH: usize = 4096;
+
+impl Driver {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Input>) {
+        let (sock_tx, mut sock_rx) = mpsc::unbounded_channel::<(u64, SockEvent)>();
+        loop {
+            self.drain(&sock_tx);
+            let deadline = self.engine.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                input = rx.recv() => {
+                    let Some(input) = input else { break };
+                    if let Some(done) = self.handle_input(input) {
+                        self.drain(&sock_tx);
+                        let result = self.store.flush().map_err(|e| UiError::new(ErrorCode::Storage, e.to_string()));
+                        self.close_socket();
+                        let _ = done.send(result);
+                        break;
+                    }
+                }
+                ev = sock_rx.recv() => {
+                    let Some((gen, ev)) = ev else { break };
+                    let now = self.clock.now();
+                    self.handle_sock(now, gen, ev);
+                    let mut n = 1;
+                    while n < MAX_BATCH {
+                        match sock_rx.try_recv() {
+                            Ok((gen, ev)) => self.handle_sock(now, gen, ev),
+                            Err(_) => break,
+                        }
+                        n += 1;
+                    }
+                }
+                _ = sleep => {
+                    let now = self.clock.now();
+                    self.engine.handle_timeout(now);
+                }
+            }
+        }
+        self.close_socket();
+    }
+
+    /// Returns the shutdown reply channel when asked to stop.
+    fn handle_input(&mut self, input: Input) -> Option<oneshot::Sender<Result<(), UiError>>> {
+        let now = self.clock.now();
+        match input {
+            Input::Command(cmd, reply) => {
+                let _ = reply.send(self.engine.handle_command(now, cmd));
+            }
+            Input::SignedIn(session, token) => {
+                self.token = Some(token);
+                self.engine.sign_in(now, session);
+            }
+            Input::Logout => {
+                self.token = None;
+                self.engine.sign_out(now);
+            }
+            Input::Focus(f) => self.engine.set_focus(now, f),
+            Input::Reconnect(reason) => self.engine.reconnect_now(now, reason),
+            Input::Debug(reply) => {
+                let (applied, durable) = self.engine.position();
+                let _ = reply.send(DebugState {
+                    status: self.engine.status(),
+                    live: self.engine.is_live(),
+                    applied: applied.cloned(),
+                    durable: durable.cloned(),
+                    outbox: self.engine.outbox_len(),
+                    ui_batches: self.engine.ui_batches(),
+                });
+            }
+            Input::Shutdown(done) => return Some(done),
+        }
+        None
+    }
+
+    fn handle_sock(&mut self, now: Now, gen: u64, ev: SockEvent) {
+        if gen != self.generation || self.socket.is_none() {
+            return;
+        }
+        match ev {
+            SockEvent::Open => self.engine.transport_open(now),
+            SockEvent::Text(t) => self.engine.handle_text(now, &t),
+            SockEvent::Heard => self.engine.heard(now),
+            SockEvent::Closed(code) => {
+                self.socket = None;
+                self.engine.transport_closed(now, code);
+            }
+        }
+    }
+
+    fn drain(&mut self, sock_tx: &mpsc::UnboundedSender<(u64, SockEvent)>) {
+        while let Some(out) = self.engine.poll_output() {
+            match out {
+                Output::Open { .. } => self.open_socket(sock_tx),
+                Output::Close { .. } => self.close_socket(),
+                Output::Send(frame) => {
+                    if let Some(s) = &self.socket {
+                        match serde_json::to_string(&frame) {
+                            Ok(text) => {
+                                let _ = s.out.send(text);
+                            }
+                            Err(e) => tracing::error!(error = %e, "frame did not serialize"),
+                        }
+                    }
+                }
+                Output::Persist(changes) => match self.store.apply(&changes) {
+                    Ok(()) => self.engine.persisted(&changes),
+                    Err(e) => {
+                        tracing::error!(error = %e, "store write failed; the position stays behind")
+                    }
+                },
+                Output::LoadCached {
+                    room_id,
+                    before,
+                    limit,
+                } => {
+                    let page = self
+                        .store
+                        .messages_before(
+                            &room_id,
+                            before.as_ref().map(|(t, id)| (*t, id.as_str())),
+                            limit as usize,
+                        )
+                        .unwrap_or_else(|e| {
+                            tracing::error!(error = %e, "reading cached messages failed");
+                            Vec::new()
+                        });
+                    let now = self.clock.now();
+                    self.engine.cached_page(now, &room_id, page, limit);
+                }
+                Output::Ui(batch) => {
+                    let _ = self.ui_tx.send(batch);
+                }
+                Output::Notify(n) => {
+                    let _ = self.notify_tx.send(n);
+                }
+            }
+        }
+    }
+
+    fn open_socket(&mut self, sock_tx: &mpsc::UnboundedSender<(u64, SockEvent)>) {
+        self.close_socket();
+        self.generation += 1;
+        let gen = self.generation;
+        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let url = self.engine.session().map(|s| login::ws_url(&s.server_url));
+        let token = self.token.clone();
+        let events = sock_tx.clone();
+        let task = tokio::spawn(async move {
+            let (Some(url), Some(token)) = (url, token) else {
+                let _ = events.send((
+                    gen,
+                    SockEvent::Closed(Some(herald_protocol::wire::close_code::UNAUTHORIZED)),
+                ));
+                return;
+            };
+            socket_task(gen, url, token, events, out_rx).await;
+        });
+        self.socket = Some(Socket { out: out_tx, task });
+    }
+
+    fn close_socket(&mut self) {
+        if let Some(s) = self.socket.take() {
+            // Dropping the sender lets a healthy socket send a Close frame; the abort below
+            // covers a stuck one (half-open, black-holed).
+            drop(s.out);
+            let task = s.task;
+            tokio::spawn(async move {
+                let abort = task.abort_handle();
+                if tokio::time::timeout(std::time::Duration::from_secs(1), task)
+                    .await
+                    .is_err()
+                {
+                    abort.abort();
+                }
+            });
+        }
+    }
+}
+
+async fn socket_task(
+    gen: u64,
+    url: String,
+    token: String,
+    events: mpsc::UnboundedSender<(u64, SockEvent)>,
+    mut out: mpsc::UnboundedReceiver<String>,
+) {
+    let send = |ev: SockEvent| {
+        let _ = events.send((gen, ev));
+    };
+    let mut request = match url.as_str().into_client_request() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, url, "bad server URL");
+            send(SockEvent::Closed(None));
+            return;
+        }
+    };
+    match HeaderValue::from_str(&format!("Bearer {token}")) {
+        Ok(v) => {
+            request.headers_mut().insert(AUTHORIZATION, v);
+        }
+        Err(_) => {
+            send(SockEvent::Closed(Some(
+                herald_protocol::wire::close_code::UNAUTHORIZED,
+            )));
+            return;
+        }
+    }
+    let config = WebSocketConfig::default().max_message_size(Some(16 << 20));
+    let ws = match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
+        Ok((ws, _)) => ws,
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) if resp.status().as_u16() == 401 => {
+            send(SockEvent::Closed(Some(
+                herald_protocol::wire::close_code::UNAUTHORIZED,
+            )));
+            return;
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "connect failed");
+            send(SockEvent::Closed(None));
+            return;
+        }
+    };
+    send(SockEvent::Open);
+    let (mut sink, mut stream) = ws.split();
+    loop {
+        tokio::select! {
+            msg = stream.next() => match msg {
+                Some(Ok(WsMessage::Text(t))) => send(SockEvent::Text(t.as_str().to_owned())),
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Binary(_) | WsMessage::Frame(_))) => {
+                    send(SockEvent::Heard)
+                }
+                Some(Ok(WsMessage::Close(frame))) => {
+                    send(SockEvent::Closed(frame.map(|f| u16::from(f.code))));
+                    return;
+                }
+                Some(Err(_)) | None => {
+                    send(SockEvent::Closed(None));
+                    return;
+                }
+            },
+            text = out.recv() => match text {
+                Some(text) => {
+                    if sink.send(WsMessage::Text(text.into())).await.is_err() {
+                        send(SockEvent::Closed(None));
+                        return;
+                    }
+                }
+                None => {
+                    let _ = sink.close().await;
+                    return;
+                }
+            },
+        }
+    }
+}

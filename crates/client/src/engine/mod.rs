@@ -1,0 +1,768 @@
+//! The sans-IO client engine: everything the client decides, with no sockets, no clock reads
+//! and no threads.
+//!
+//! The contract follows str0m and quinn: feed an input (a frame, a transport event, a command,
+//! a timeout — each carrying [`Now`]), then drain [`Engine::poll_output`] until it returns
+//! `None`, then sleep until [`Engine::poll_timeout`]. The driver is the only thing that turns
+//! outputs into IO. Output order is meaningful: a [`Output::Persist`] always precedes the
+//! notifications and UI batch derived from it, and an outbox entry is persisted before the frame
+//! that transmits it. Feeding several frames before draining batches their store writes into one
+//! `Persist` (one transaction).
+
+pub mod commands;
+pub mod connection;
+pub mod outbox;
+pub mod policy;
+pub mod reducer;
+pub mod sync;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use herald_protocol::ipc::{
+    ConnStatus, DisconnectReason, Session, Settings, UiEvent, UiEventBatch, ViewState,
+};
+use herald_protocol::wire::{
+    ClientFrame, Event, EventFrame, Message, Req, ServerFrame, Snapshot, StreamPosition, User,
+};
+use herald_protocol::Timestamp;
+
+use crate::store::{Changes, StoredSession, StoredState};
+use commands::{Op, PendingOp};
+use connection::{ConnAction, ConnState, Connection, ConnectionConfig, Rng};
+use outbox::Outbox;
+use policy::{Alert, NativeNotification, Policy, PolicyContext};
+use reducer::{chat_message, Model, UiQueue};
+use sync::{EventVerdict, Sync};
+
+/// The time of an input: monotonic for timers, wall (with the user's UTC offset) for
+/// timestamps, quiet hours and sleep detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub mono: Instant,
+    pub wall: Timestamp,
+}
+
+/// Engine settings, passed explicitly.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub connection: ConnectionConfig,
+    /// At most one UI batch per this interval.
+    pub frame_interval: Duration,
+    /// At most one native notification per room (or for the bell) per this window.
+    pub burst_window: Duration,
+    /// Messages per `load_older` page.
+    pub page_size: u32,
+    /// Seed of the engine's randomness (jitter, client_msg_id); tests fix it.
+    pub seed: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            connection: ConnectionConfig::default(),
+            frame_interval: Duration::from_millis(16),
+            burst_window: Duration::from_secs(3),
+            page_size: 50,
+            seed: 0x4845_5241_4c44,
+        }
+    }
+}
+
+/// What the engine asks its driver to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Open a WebSocket to the server (with the session's token).
+    Open { attempt: u32 },
+    /// Close the socket, if one is open.
+    Close { reason: DisconnectReason },
+    /// Send one frame on the open socket.
+    Send(ClientFrame),
+    /// Commit these changes in one transaction, then call [`Engine::persisted`].
+    Persist(Box<Changes>),
+    /// Read cached messages of a room older than `before` and feed them to
+    /// [`Engine::cached_page`].
+    LoadCached {
+        room_id: String,
+        before: Option<(Timestamp, String)>,
+        limit: u32,
+    },
+    /// Hand a batch to the UI.
+    Ui(UiEventBatch),
+    /// Ask the OS to show a notification.
+    Notify(NativeNotification),
+}
+
+/// The engine. See the module docs.
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) cfg: EngineConfig,
+    pub(crate) conn: Connection,
+    pub(crate) sync: Sync,
+    pub(crate) model: Model,
+    pub(crate) outbox: Outbox,
+    pub(crate) policy: Policy,
+    pub(crate) ui: UiQueue,
+    pub(crate) settings: Settings,
+    pub(crate) session: Option<StoredSession>,
+    pub(crate) active_room: Option<String>,
+    pub(crate) focused: bool,
+    pub(crate) out: VecDeque<Output>,
+    pub(crate) changes: Changes,
+    pub(crate) deferred: Vec<Output>,
+    pub(crate) ops_queued: VecDeque<PendingOp>,
+    pub(crate) ops_inflight: HashMap<String, PendingOp>,
+    pub(crate) mark_read: BTreeSet<String>,
+    pub(crate) next_req: u64,
+    pub(crate) rng: Rng,
+    pub(crate) now: Now,
+}
+
+impl Engine {
+    /// Builds the engine from the stored state (offline-first: the first UI batch is a `Reset`
+    /// of the cached model). Call [`Engine::start`] once a token is available.
+    pub fn new(cfg: EngineConfig, stored: StoredState, now: Now) -> Self {
+        let mut model = Model {
+            me: stored.session.as_ref().map(|s| s.user.clone()),
+            ..Default::default()
+        };
+        let mut scratch = Changes::default();
+        for r in stored.rooms {
+            model.upsert_room(r, &mut scratch);
+        }
+        for m in stored.messages {
+            model
+                .messages
+                .entry(m.room_id.clone())
+                .or_default()
+                .upsert(m);
+        }
+        for n in stored.notifications {
+            model.notifications.insert(n.id.clone(), n);
+        }
+        model.notifications_unread = stored.notifications_unread;
+        for f in stored.friend_requests {
+            model.friend_requests.insert(f.id.clone(), f);
+        }
+        model.drafts = stored.drafts.into_iter().collect();
+        let mut e = Self {
+            conn: Connection::new(cfg.connection.clone(), cfg.seed),
+            sync: Sync::new(stored.position),
+            model,
+            outbox: Outbox::new(stored.outbox),
+            policy: Policy::new(stored.notified, cfg.burst_window),
+            ui: UiQueue::new(cfg.frame_interval),
+            settings: stored.settings.unwrap_or_default(),
+            session: stored.session,
+            active_room: None,
+            focused: true,
+            out: VecDeque::new(),
+            changes: Changes::default(),
+            deferred: Vec::new(),
+            ops_queued: VecDeque::new(),
+            ops_inflight: HashMap::new(),
+            mark_read: BTreeSet::new(),
+            next_req: 0,
+            rng: Rng::new(cfg.seed ^ 0x5EED),
+            now,
+            cfg,
+        };
+        e.conn.observe(now);
+        e.ui.push(UiEvent::Reset(Box::new(e.view_state())));
+        e
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Accessors
+
+    pub fn session(&self) -> Option<&StoredSession> {
+        self.session.as_ref()
+    }
+
+    pub fn connection_state(&self) -> &ConnState {
+        self.conn.state()
+    }
+
+    pub fn status(&self) -> ConnStatus {
+        self.conn.status(self.now)
+    }
+
+    pub fn position(&self) -> (Option<&StreamPosition>, Option<&StreamPosition>) {
+        (self.sync.applied(), self.sync.durable())
+    }
+
+    pub fn outbox_len(&self) -> usize {
+        self.outbox.len()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn ui_batches(&self) -> u64 {
+        self.ui.batches
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Whether the socket is live and caught up.
+    pub fn is_live(&self) -> bool {
+        matches!(self.conn.state(), ConnState::Connected { .. })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Inputs: session and connection
+
+    /// Starts connecting for the stored session (the driver has its token).
+    pub fn start(&mut self, now: Now) {
+        self.tick(now);
+        if self.session.is_some() {
+            let actions = self.conn.start(now);
+            self.run_conn(actions);
+        }
+    }
+
+    /// Signed in (after a login): a different user starts from an empty profile.
+    pub fn sign_in(&mut self, now: Now, session: StoredSession) {
+        self.tick(now);
+        let same = self
+            .session
+            .as_ref()
+            .map(|s| s.user.id == session.user.id && s.server_url == session.server_url);
+        if same != Some(true) {
+            self.model = Model {
+                drafts: Default::default(),
+                ..Default::default()
+            };
+            self.outbox.clear();
+            self.policy.clear();
+            self.sync.clear();
+            self.ops_queued.clear();
+            self.ops_inflight.clear();
+        }
+        self.model.me = Some(session.user.clone());
+        self.changes.session = Some(Some(session.clone()));
+        self.session = Some(session);
+        self.ui.push(UiEvent::Reset(Box::new(self.view_state())));
+        let actions = self.conn.start(now);
+        self.run_conn(actions);
+    }
+
+    /// Signed out: close, forget the profile's server state, outbox and position.
+    pub fn sign_out(&mut self, now: Now) {
+        self.tick(now);
+        let actions = self.conn.stop(DisconnectReason::Logout);
+        self.run_conn(actions);
+        self.session = None;
+        self.model = Model::default();
+        self.outbox.clear();
+        self.policy.clear();
+        self.sync.clear();
+        self.ops_queued.clear();
+        self.ops_inflight.clear();
+        self.changes = Changes {
+            session: Some(None),
+            ..Default::default()
+        };
+        self.ui.push(UiEvent::Reset(Box::new(self.view_state())));
+    }
+
+    /// The socket is open: say hello with the durable position.
+    pub fn transport_open(&mut self, now: Now) {
+        self.tick(now);
+        self.conn.transport_open(now);
+        let hello = self.sync.hello();
+        self.out.push_back(Output::Send(ClientFrame::Hello(hello)));
+        self.push_status();
+    }
+
+    /// The socket closed or could not open. `code` is the close code (4001 also for an HTTP
+    /// 401 on the upgrade).
+    pub fn transport_closed(&mut self, now: Now, code: Option<u16>) {
+        self.tick(now);
+        let actions = self.conn.transport_closed(now, code);
+        self.after_disconnect();
+        self.run_conn(actions);
+        if matches!(
+            self.conn.state(),
+            ConnState::Closed {
+                reason: DisconnectReason::Unauthorized
+            }
+        ) {
+            self.ui.push(UiEvent::Session(Session::SignedOut {
+                last_server_url: self.session.as_ref().map(|s| s.server_url.clone()),
+            }));
+        }
+    }
+
+    /// A WebSocket ping or pong arrived (liveness only).
+    pub fn heard(&mut self, now: Now) {
+        self.tick(now);
+        self.conn.heard(now);
+    }
+
+    /// "Retry now", OS resume or a network change: reconnect without waiting.
+    pub fn reconnect_now(&mut self, now: Now, reason: DisconnectReason) {
+        self.tick(now);
+        let before_open = self.conn.socket_open();
+        let actions = self.conn.retry_now(now, reason);
+        if before_open {
+            self.after_disconnect();
+        }
+        self.run_conn(actions);
+    }
+
+    /// The store committed a [`Output::Persist`]: its position is now durable.
+    pub fn persisted(&mut self, changes: &Changes) {
+        if let Some(p) = &changes.position {
+            self.sync.persisted(p.clone());
+        }
+    }
+
+    /// Window focus changed (the shell's input).
+    pub fn set_focus(&mut self, now: Now, focused: bool) {
+        self.tick(now);
+        self.focused = focused;
+        if focused {
+            if let Some(room) = self.active_room.clone() {
+                self.read_room_locally(&room);
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Inputs: frames
+
+    /// A text frame arrived; undecodable text is logged and skipped (forward compatible).
+    pub fn handle_text(&mut self, now: Now, text: &str) {
+        match serde_json::from_str::<ServerFrame>(text) {
+            Ok(frame) => self.handle_frame(now, frame),
+            Err(e) => {
+                self.tick(now);
+                self.conn.heard(now);
+                tracing::warn!(error = %e, "undecodable server frame skipped");
+            }
+        }
+    }
+
+    /// A decoded server frame arrived.
+    pub fn handle_frame(&mut self, now: Now, frame: ServerFrame) {
+        self.tick(now);
+        self.conn.heard(now);
+        if !self.conn.socket_open() {
+            return;
+        }
+        match frame {
+            ServerFrame::Welcome(w) => {
+                if let Some(s) = self.session.as_mut() {
+                    if s.user != w.user {
+                        s.user = w.user.clone();
+                        self.changes.session = Some(Some(s.clone()));
+                    }
+                }
+                self.model.me = Some(w.user.clone());
+                self.sync.on_welcome(&w);
+                self.check_caught_up(now);
+            }
+            ServerFrame::Snapshot(s) => self.apply_snapshot(now, s),
+            ServerFrame::Event(ev) => self.apply_event_frame(now, ev),
+            ServerFrame::Typing(t) => {
+                let me = self
+                    .model
+                    .me
+                    .as_ref()
+                    .map(|u| u.id == t.user.id)
+                    .unwrap_or(false);
+                if !me
+                    && self
+                        .model
+                        .set_typing(now.mono, &t.room_id, &t.user, t.typing)
+                {
+                    self.push_room(&t.room_id);
+                }
+            }
+            ServerFrame::Reply(r) => self.handle_reply(now, r),
+            ServerFrame::Error(e) => {
+                tracing::warn!(code = ?e.code, message = %e.message, "server error frame")
+            }
+            ServerFrame::Unknown => {}
+        }
+    }
+
+    fn apply_snapshot(&mut self, now: Now, s: Snapshot) {
+        if !self.sync.on_snapshot(s.seq) {
+            return;
+        }
+        self.model.clear_server_state();
+        self.changes = Changes {
+            session: self.changes.session.take(),
+            ..Default::default()
+        };
+        self.changes.reset_server_state = true;
+        for r in s.rooms {
+            self.model.upsert_room(r, &mut self.changes);
+        }
+        for n in s.notifications.items {
+            self.model.notifications.insert(n.id.clone(), n.clone());
+            self.changes.notifications.push(n);
+        }
+        self.model.notifications_unread = s.notifications.unread;
+        self.changes.notifications_unread = Some(s.notifications.unread);
+        for f in s.friend_requests {
+            self.model.upsert_friend_request(f, &mut self.changes);
+        }
+        self.changes.position = self.sync.applied().cloned();
+        self.ui.push(UiEvent::Reset(Box::new(self.view_state())));
+        self.check_caught_up(now);
+    }
+
+    fn apply_event_frame(&mut self, now: Now, ev: EventFrame) {
+        match self.sync.on_event(ev.seq) {
+            EventVerdict::Ignore => return,
+            EventVerdict::Gap => {
+                tracing::info!(seq = ev.seq, "gap in the stream: resuming again");
+                let actions = self.conn.fail(now, DisconnectReason::TransportClosed, true);
+                self.after_disconnect();
+                self.run_conn(actions);
+                return;
+            }
+            EventVerdict::Apply => {}
+        }
+        self.apply_event(now, ev.event);
+        self.changes.position = self.sync.applied().cloned();
+        self.check_caught_up(now);
+    }
+
+    fn apply_event(&mut self, now: Now, event: Event) {
+        match event {
+            Event::MessageCreated { message } => self.on_message(now, message),
+            Event::RoomCreated { room } | Event::RoomUpdated { room } => {
+                let id = room.id.clone();
+                self.model.upsert_room(room, &mut self.changes);
+                self.push_room(&id);
+            }
+            Event::RoomRead(r) => {
+                self.model
+                    .set_unread(&r.room_id, r.unread_count, &mut self.changes);
+                if r.unread_count == 0 && self.policy.room_opened(&r.room_id) {
+                    self.ui.push(UiEvent::ToastsWithdrawn {
+                        room_id: r.room_id.clone(),
+                    });
+                }
+                self.push_room(&r.room_id);
+            }
+            Event::NotificationCreated { notification }
+            | Event::NotificationUpdated { notification } => {
+                let mut alerts = Vec::new();
+                let mut keys = Vec::new();
+                let ctx = policy_ctx(
+                    self.model.me.as_ref(),
+                    &self.settings,
+                    self.active_room.as_deref(),
+                    self.focused,
+                    now.wall,
+                );
+                self.policy
+                    .on_notification(now.mono, &notification, &ctx, &mut keys, &mut alerts);
+                self.changes.notified.extend(keys);
+                self.model
+                    .upsert_notification(notification.clone(), &mut self.changes);
+                self.ui
+                    .push(UiEvent::NotificationUpserted(Box::new(notification)));
+                self.ui.push(UiEvent::NotificationsUnread {
+                    count: self.model.notifications_unread,
+                });
+                self.emit_alerts(alerts);
+            }
+            Event::NotificationsReadAll {} => {
+                self.model.read_all_notifications(&mut self.changes);
+                self.ui.push(UiEvent::NotificationsReadAll);
+                self.ui.push(UiEvent::NotificationsUnread { count: 0 });
+            }
+            Event::FriendRequestCreated { request } | Event::FriendRequestUpdated { request } => {
+                self.model
+                    .upsert_friend_request(request.clone(), &mut self.changes);
+                self.ui
+                    .push(UiEvent::FriendRequestUpserted(Box::new(request)));
+            }
+            Event::Unknown => {}
+        }
+    }
+
+    fn on_message(&mut self, now: Now, message: Message) {
+        let own = self
+            .model
+            .me
+            .as_ref()
+            .map(|u| u.id == message.sender.id)
+            .unwrap_or(false);
+        if own {
+            if let Some(c) = &message.client_msg_id {
+                if self.outbox.confirmed_by_event(c) {
+                    self.changes.outbox_removed.push(c.clone());
+                }
+            }
+        }
+        let looking = self.focused && self.active_room.as_deref() == Some(message.room_id.as_str());
+        if !self.model.add_message(&message, looking, &mut self.changes) {
+            return;
+        }
+        if looking && !own {
+            self.mark_read.insert(message.room_id.clone());
+        }
+        let mut alerts = Vec::new();
+        let mut keys = Vec::new();
+        let ctx = policy_ctx(
+            self.model.me.as_ref(),
+            &self.settings,
+            self.active_room.as_deref(),
+            self.focused,
+            now.wall,
+        );
+        let room = self.model.rooms.get(&message.room_id).map(|r| &r.room);
+        self.policy
+            .on_message(now.mono, &message, room, &ctx, &mut keys, &mut alerts);
+        self.changes.notified.extend(keys);
+        let cm = chat_message(&message, self.model.me.as_ref());
+        self.ui.push(UiEvent::MessagesUpserted {
+            room_id: message.room_id.clone(),
+            messages: vec![cm],
+        });
+        self.push_room(&message.room_id);
+        self.emit_alerts(alerts);
+    }
+
+    pub(crate) fn emit_alerts(&mut self, alerts: Vec<Alert>) {
+        for a in alerts {
+            self.ui.push(UiEvent::Toast(Box::new(a.toast)));
+            if let Some(n) = a.native {
+                self.deferred.push(Output::Notify(n));
+            }
+        }
+    }
+
+    fn check_caught_up(&mut self, now: Now) {
+        if matches!(self.conn.state(), ConnState::Connecting { open: true, .. })
+            && self.sync.caught_up()
+        {
+            self.conn.synced(now);
+            self.push_status();
+            self.flush_sends(now);
+        }
+    }
+
+    /// Transmits what waits for a live socket: the outbox, then queued operations.
+    pub(crate) fn flush_sends(&mut self, now: Now) {
+        if !self.is_live() {
+            return;
+        }
+        let mut counter = self.next_req;
+        let ready = self.outbox.take_ready(now.mono, || {
+            counter += 1;
+            format!("s{counter}")
+        });
+        self.next_req = counter;
+        for (id, params, entry) in ready {
+            self.changes.outbox.push(entry);
+            self.out
+                .push_back(Output::Send(ClientFrame::SendMessage(Req { id, params })));
+        }
+        while let Some(op) = self.ops_queued.pop_front() {
+            let id = self.request_id();
+            self.out.push_back(Output::Send(op.op.frame(id.clone())));
+            self.ops_inflight.insert(id, op);
+        }
+    }
+
+    pub(crate) fn request_id(&mut self) -> String {
+        self.next_req += 1;
+        format!("r{}", self.next_req)
+    }
+
+    /// Bookkeeping when a socket went away: in-flight sends and operations go back to pending.
+    fn after_disconnect(&mut self) {
+        self.sync.reset_phase();
+        self.outbox.disconnected();
+        let mut inflight: Vec<(String, PendingOp)> = self.ops_inflight.drain().collect();
+        inflight.sort_by(|a, b| b.0.cmp(&a.0));
+        for (_, op) in inflight {
+            if !matches!(op.op, Op::Ping) {
+                self.ops_queued.push_front(op);
+            }
+        }
+    }
+
+    fn run_conn(&mut self, actions: Vec<ConnAction>) {
+        for a in actions {
+            match a {
+                ConnAction::Open { attempt } => self.out.push_back(Output::Open { attempt }),
+                ConnAction::Close { reason } => self.out.push_back(Output::Close { reason }),
+            }
+        }
+        self.push_status();
+    }
+
+    pub(crate) fn push_status(&mut self) {
+        let status = self.conn.status(self.now);
+        self.ui.push(UiEvent::Connection(status));
+    }
+
+    pub(crate) fn push_room(&mut self, room_id: &str) {
+        if let Some(v) = self.model.room_view(room_id, &self.settings) {
+            self.ui.push(UiEvent::RoomUpserted(Box::new(v)));
+        }
+    }
+
+    /// Records the time of an input and reacts to a detected sleep.
+    fn tick(&mut self, now: Now) {
+        self.now = now;
+    }
+
+    /// Time passed: connection timers, outbox retries, typing expiry, burst flushes.
+    pub fn handle_timeout(&mut self, now: Now) {
+        self.tick(now);
+        let was_open = self.conn.socket_open();
+        let actions = self.conn.handle_timeout(now);
+        if was_open
+            && actions
+                .iter()
+                .any(|a| matches!(a, ConnAction::Close { .. }))
+        {
+            self.after_disconnect();
+        }
+        if !actions.is_empty() {
+            self.run_conn(actions);
+        }
+        for room in self.model.expire_typing(now.mono) {
+            self.push_room(&room);
+        }
+        let mut alerts = Vec::new();
+        self.policy.handle_timeout(now.mono, &mut alerts);
+        self.emit_alerts(alerts);
+        self.flush_sends(now);
+    }
+
+    /// When [`Engine::handle_timeout`] must run next (never earlier than the last input).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [
+            self.conn.poll_timeout(),
+            self.outbox.poll_timeout().filter(|_| self.is_live()),
+            self.model.next_typing_expiry(),
+            self.policy.poll_timeout(),
+            self.ui.deadline(self.now.mono),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The next output, if any. Order: queued actions and frames; then the accumulated store
+    /// changes; then the notifications derived from them; then the UI batch when due.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        if let Some(o) = self.out.pop_front() {
+            return Some(o);
+        }
+        if !self.mark_read.is_empty() && self.is_live() {
+            let rooms = std::mem::take(&mut self.mark_read);
+            for room in rooms {
+                self.queue_mark_read(&room);
+            }
+            let now = self.now;
+            self.flush_sends(now);
+            if let Some(o) = self.out.pop_front() {
+                return Some(o);
+            }
+        }
+        if !self.changes.is_empty() {
+            return Some(Output::Persist(Box::new(std::mem::take(&mut self.changes))));
+        }
+        if !self.deferred.is_empty() {
+            let mut d = std::mem::take(&mut self.deferred);
+            let first = d.remove(0);
+            self.out.extend(d);
+            return Some(first);
+        }
+        self.ui.take_due(self.now.mono).map(Output::Ui)
+    }
+
+    /// Everything the UI shows, in one value.
+    pub fn view_state(&self) -> ViewState {
+        let session = match &self.session {
+            Some(s) => Session::SignedIn {
+                server_url: s.server_url.clone(),
+                user: s.user.clone(),
+            },
+            None => Session::SignedOut {
+                last_server_url: None,
+            },
+        };
+        let mut rooms: Vec<_> = self
+            .model
+            .rooms
+            .keys()
+            .filter_map(|id| self.model.room_view(id, &self.settings))
+            .collect();
+        rooms.sort_by_key(|r| std::cmp::Reverse(r.room.updated_at));
+        let mut messages = Vec::new();
+        if let Some(active) = &self.active_room {
+            messages = self.room_messages(active);
+        }
+        let mut notifications: Vec<_> = self.model.notifications.values().cloned().collect();
+        notifications.sort_by_key(|n| std::cmp::Reverse(n.created_at));
+        ViewState {
+            session,
+            connection: self.conn.status(self.now),
+            rooms,
+            active_room: self.active_room.clone(),
+            messages,
+            notifications,
+            notifications_unread: self.model.notifications_unread,
+            friend_requests: self.model.friend_requests.values().cloned().collect(),
+            settings: self.settings.clone(),
+        }
+    }
+
+    /// A room's loaded messages with the local echoes of its outbox, oldest first.
+    pub fn room_messages(&self, room_id: &str) -> Vec<herald_protocol::ipc::ChatMessage> {
+        let me = self.model.me.as_ref();
+        let mut out: Vec<_> = self
+            .model
+            .messages
+            .get(room_id)
+            .map(|m| m.list.iter().map(|m| chat_message(m, me)).collect())
+            .unwrap_or_default();
+        if let Some(me) = me {
+            out.extend(
+                self.outbox
+                    .entries()
+                    .filter(|e| e.room_id == room_id)
+                    .map(|e| outbox::echo(e, me)),
+            );
+        }
+        out
+    }
+}
+
+/// The policy's view of the engine, built from disjoint fields so the policy can be borrowed
+/// mutably at the same time.
+pub(crate) fn policy_ctx<'a>(
+    me: Option<&'a User>,
+    settings: &'a Settings,
+    active_room: Option<&'a str>,
+    focused: bool,
+    wall: Timestamp,
+) -> PolicyContext<'a> {
+    PolicyContext {
+        me: me.map(|u| u.id.as_str()),
+        my_name: me.map(|u| u.name.as_str()),
+        active_room,
+        focused,
+        settings,
+        local: wall,
+    }
+}

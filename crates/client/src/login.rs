@@ -1,0 +1,91 @@
+//! Sign-in over HTTP (`POST /api/login`): the one request the client makes outside the socket.
+//!
+//! Failures map to the IPC error codes the login form matches on (`server_unreachable`,
+//! `wrong_password`), each with a message that says what to do next.
+
+use std::time::Duration;
+
+use herald_protocol::ipc::{ErrorCode, UiError};
+use herald_protocol::wire::{LoginRequest, LoginResponse};
+
+/// The WebSocket URL for a server base URL: `http(s)://host[:port][/base]` -> `ws(s)://…/ws`.
+pub fn ws_url(server_url: &str) -> String {
+    let trimmed = server_url.trim_end_matches('/');
+    let (scheme, rest) = match trimmed.split_once("://") {
+        Some(("https", rest)) | Some(("wss", rest)) => ("wss", rest),
+        Some((_, rest)) => ("ws", rest),
+        None => ("ws", trimmed),
+    };
+    if rest.ends_with("/ws") {
+        format!("{scheme}://{rest}")
+    } else {
+        format!("{scheme}://{rest}/ws")
+    }
+}
+
+/// The HTTP base for a server URL given as `ws(s)://` or `http(s)://`.
+pub fn http_base(server_url: &str) -> String {
+    let trimmed = server_url.trim_end_matches('/').trim_end_matches("/ws");
+    match trimmed.split_once("://") {
+        Some(("wss", rest)) | Some(("https", rest)) => format!("https://{rest}"),
+        Some((_, rest)) => format!("http://{rest}"),
+        None => format!("http://{trimmed}"),
+    }
+}
+
+/// Signs in; returns the token and the user.
+pub async fn login(
+    server_url: &str,
+    username: &str,
+    password: &str,
+) -> Result<LoginResponse, UiError> {
+    let base = http_base(server_url);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .map_err(|e| UiError::new(ErrorCode::Internal, format!("could not set up HTTP: {e}")))?;
+    let resp = client
+        .post(format!("{base}/api/login"))
+        .json(&LoginRequest { username: username.to_owned(), password: password.to_owned() })
+        .send()
+        .await
+        .map_err(|e| {
+            UiError::new(
+                ErrorCode::ServerUnreachable,
+                format!("Could not reach {base} ({e}). Check the server address and your network, then try again."),
+            )
+        })?;
+    let status = resp.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+        return Err(UiError::new(
+            ErrorCode::WrongPassword,
+            "Wrong username or password. Check both and try again.",
+        ));
+    }
+    if !status.is_success() {
+        return Err(UiError::new(
+            ErrorCode::ServerUnreachable,
+            format!("The server answered {status}. Try again in a moment."),
+        ));
+    }
+    resp.json::<LoginResponse>().await.map_err(|e| {
+        UiError::new(
+            ErrorCode::Internal,
+            format!("The server's answer could not be read ({e}); is this a Herald server?"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_socket_and_http_urls_from_any_server_url() {
+        assert_eq!(ws_url("http://127.0.0.1:8080"), "ws://127.0.0.1:8080/ws");
+        assert_eq!(ws_url("https://h.example/"), "wss://h.example/ws");
+        assert_eq!(ws_url("ws://h:1/ws"), "ws://h:1/ws");
+        assert_eq!(http_base("wss://h.example/ws"), "https://h.example");
+        assert_eq!(http_base("127.0.0.1:9"), "http://127.0.0.1:9");
+    }
+}

@@ -1,0 +1,152 @@
+//! The local store: what the client keeps across restarts, behind one [`Store`] trait.
+//!
+//! The engine never touches it; it emits [`Changes`] and the driver applies each one in ONE
+//! transaction (a 10k-message burst is one commit, not 10k), together with the stream position
+//! those changes cover, so the position never runs ahead of the data. Two implementations share
+//! one conformance suite: SQLite (the real one) and memory (tests, throwaway clients).
+
+pub mod memory;
+pub mod sqlite;
+
+#[cfg(test)]
+mod conformance;
+
+use std::collections::HashSet;
+
+use herald_protocol::ipc::{self, Settings};
+use herald_protocol::wire::{FriendRequest, Message, Notification, Room, StreamPosition, User};
+use herald_protocol::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+/// A store failure. The UI sees it as `ErrorCode::Storage`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused (disk full, corrupt file, locked).
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The schema could not be migrated.
+    #[error("migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    /// A stored JSON value does not decode.
+    #[error("decode: {0}")]
+    Decode(#[from] serde_json::Error),
+}
+
+/// Who is signed in, as stored. The token is NOT stored here (the desktop shell keeps it in
+/// the OS keyring, the CLI in a 0600 file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSession {
+    pub server_url: String,
+    pub user: User,
+}
+
+/// An outbox entry: a message the user sent that the server has not confirmed yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// UUID v7, the idempotency key on the server and the local echo's key.
+    pub client_msg_id: String,
+    pub room_id: String,
+    pub text: String,
+    pub reply_to: Option<String>,
+    #[serde(with = "herald_protocol::time_format")]
+    pub created_at: Timestamp,
+    /// Transmissions so far.
+    pub attempts: u32,
+    /// Set once the engine gave up; cleared by `retry_send`.
+    pub failed: Option<(ipc::ErrorCode, String)>,
+}
+
+/// One atomic change set. Applied in one transaction, in this order: reset, upserts, removals,
+/// then the position.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Set by a snapshot: drop rooms, messages, notifications and friend requests first (never
+    /// the outbox, drafts, settings or the dedupe set).
+    pub reset_server_state: bool,
+    pub rooms: Vec<Room>,
+    pub removed_rooms: Vec<String>,
+    pub messages: Vec<Message>,
+    pub notifications: Vec<Notification>,
+    pub notifications_unread: Option<u32>,
+    pub friend_requests: Vec<FriendRequest>,
+    pub outbox: Vec<OutboxEntry>,
+    pub outbox_removed: Vec<String>,
+    /// (room_id, text); an empty text deletes the draft.
+    pub drafts: Vec<(String, String)>,
+    pub notified: Vec<String>,
+    pub settings: Option<Settings>,
+    /// `Some(None)` signs out (and wipes the profile's server state).
+    pub session: Option<Option<StoredSession>>,
+    pub position: Option<StreamPosition>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self == &Changes::default()
+    }
+}
+
+/// Everything loaded at start (offline-first: painted before connecting).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StoredState {
+    pub session: Option<StoredSession>,
+    pub position: Option<StreamPosition>,
+    pub rooms: Vec<Room>,
+    /// The newest messages of each room (up to the `recent` limit asked for), oldest first.
+    pub messages: Vec<Message>,
+    pub notifications: Vec<Notification>,
+    pub notifications_unread: u32,
+    pub friend_requests: Vec<FriendRequest>,
+    pub outbox: Vec<OutboxEntry>,
+    pub drafts: Vec<(String, String)>,
+    #[serde(skip)]
+    pub notified: HashSet<String>,
+    pub settings: Option<Settings>,
+}
+
+/// The store contract; see the module docs. `Send` so the driver can own it in its task.
+pub trait Store: Send {
+    /// Loads the state with the newest `recent` messages per room.
+    fn load(&self, recent: usize) -> Result<StoredState, StoreError>;
+    /// Applies one change set atomically.
+    fn apply(&mut self, changes: &Changes) -> Result<(), StoreError>;
+    /// Up to `limit` messages of a room older than `before` (created_at, id), oldest first.
+    fn messages_before(
+        &self,
+        room_id: &str,
+        before: Option<(Timestamp, &str)>,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError>;
+    /// Makes everything durable (WAL checkpoint); called on shutdown.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+impl<S: Store + ?Sized> Store for Box<S> {
+    fn load(&self, recent: usize) -> Result<StoredState, StoreError> {
+        (**self).load(recent)
+    }
+    fn apply(&mut self, changes: &Changes) -> Result<(), StoreError> {
+        (**self).apply(changes)
+    }
+    fn messages_before(
+        &self,
+        room_id: &str,
+        before: Option<(Timestamp, &str)>,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        (**self).messages_before(room_id, before, limit)
+    }
+    fn flush(&mut self) -> Result<(), StoreError> {
+        (**self).flush()
+    }
+}
+
+/// The total order of messages in a room: creation time, then id.
+pub fn message_order(m: &Message) -> (i128, &str) {
+    (m.created_at.unix_timestamp_nanos(), m.id.as_str())
+}

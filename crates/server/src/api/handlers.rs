@@ -1,0 +1,180 @@
+//! The REST handlers (see `routes()` for the paths).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use herald_protocol::wire::{
+    Empty, FriendRequest, LoginRequest, LoginResponse, Message, Notification, NotificationPatch,
+    Page, PostMessage, PublishRequest, PublishResponse, Room,
+};
+use serde::Deserialize;
+
+use super::{AuthUser, ServiceAuth};
+use crate::error::{Error, Result};
+use crate::server::AppState;
+
+fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T> {
+    json.map(|Json(t)| t)
+        .map_err(|e| Error::BadRequest(e.body_text()))
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        app.domain.metrics.render(),
+    )
+}
+
+pub async fn login(
+    State(app): State<AppState>,
+    req: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Json<LoginResponse>> {
+    let req = body(req)?;
+    Ok(Json(app.domain.login(&req.username, &req.password).await?))
+}
+
+pub async fn rooms(
+    State(app): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<Room>>> {
+    Ok(Json(app.domain.rooms(&user).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    before: Option<String>,
+    limit: Option<u32>,
+    unread: Option<bool>,
+}
+
+pub async fn messages(
+    State(app): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(room_id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Page<Message>>> {
+    let page = app
+        .domain
+        .history(&user, &room_id, q.before.as_deref(), q.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(Page {
+        items: page.items,
+        has_more: page.has_more,
+    }))
+}
+
+pub async fn post_message(
+    State(app): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(room_id): Path<String>,
+    req: Result<Json<PostMessage>, JsonRejection>,
+) -> Result<(StatusCode, Json<Message>)> {
+    let req = body(req)?;
+    let message = app
+        .domain
+        .send_message(&user, &room_id, req.client_msg_id, &req.text, req.reply_to)
+        .await?;
+    Ok((StatusCode::CREATED, Json(message)))
+}
+
+pub async fn notifications(
+    State(app): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Page<Notification>>> {
+    let page = app
+        .domain
+        .notifications(
+            &user,
+            q.before.as_deref(),
+            q.limit.unwrap_or(50),
+            q.unread.unwrap_or(false),
+        )
+        .await?;
+    Ok(Json(Page {
+        items: page.items,
+        has_more: page.has_more,
+    }))
+}
+
+pub async fn patch_notification(
+    State(app): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    req: Result<Json<NotificationPatch>, JsonRejection>,
+) -> Result<Json<Notification>> {
+    let patch = body(req)?;
+    Ok(Json(
+        app.domain.update_notification(&user, &id, &patch).await?,
+    ))
+}
+
+pub async fn read_all(
+    State(app): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Empty>> {
+    app.domain.mark_all_notifications_read(&user).await?;
+    Ok(Json(Empty {}))
+}
+
+pub async fn publish(
+    State(app): State<AppState>,
+    _key: ServiceAuth,
+    req: Result<Json<PublishRequest>, JsonRejection>,
+) -> Result<Json<PublishResponse>> {
+    Ok(Json(app.domain.publish_notification(body(req)?).await?))
+}
+
+pub async fn friend_requests(
+    State(app): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<FriendRequest>>> {
+    Ok(Json(app.domain.friend_requests(&user).await?))
+}
+
+/// `POST /api/friend-requests` body: a user id or username.
+#[derive(Debug, Deserialize)]
+pub struct NewFriendRequest {
+    to: String,
+}
+
+pub async fn create_friend_request(
+    State(app): State<AppState>,
+    AuthUser(user): AuthUser,
+    req: Result<Json<NewFriendRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<FriendRequest>)> {
+    let req = body(req)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(app.domain.create_friend_request(&user, &req.to).await?),
+    ))
+}
+
+/// `POST /api/friend-requests/{id}` body.
+#[derive(Debug, Deserialize)]
+pub struct FriendResponse {
+    accept: bool,
+}
+
+pub async fn respond_friend_request(
+    State(app): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    req: Result<Json<FriendResponse>, JsonRejection>,
+) -> Result<Json<FriendRequest>> {
+    let req = body(req)?;
+    Ok(Json(
+        app.domain
+            .respond_friend_request(&user, &id, req.accept)
+            .await?,
+    ))
+}

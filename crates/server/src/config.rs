@@ -1,0 +1,144 @@
+//! Server configuration, passed explicitly to everything that needs it.
+//!
+//! One plain struct instead of globals or env reads scattered through the code: `main.rs` builds
+//! it from flags and environment, tests build it with [`Config::for_tests`], and every limit the
+//! protocol talks about (ping interval, retention, queue sizes, rate limits) is a field here.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use herald_protocol::wire::{DEFAULT_PING_INTERVAL_SECS, LIVENESS_GRACE_SECS};
+
+/// Where the server keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file (created when missing).
+    SqliteFile(std::path::PathBuf),
+    /// A private in-memory SQLite database; gone when the server stops.
+    SqliteMemory,
+}
+
+impl Database {
+    /// Parses `:memory:` or a file path (an optional `sqlite:` / `sqlite://` prefix is accepted).
+    pub fn parse(s: &str) -> Self {
+        let s = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+            .unwrap_or(s);
+        if s == ":memory:" {
+            Self::SqliteMemory
+        } else {
+            Self::SqliteFile(s.into())
+        }
+    }
+}
+
+/// Cost of the argon2id password hashes written for new users (verification reads the cost
+/// stored in each hash, so changing it never locks anybody out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+impl PasswordCost {
+    /// OWASP's argon2id recommendation (19 MiB, 2 passes).
+    pub const RECOMMENDED: Self = Self {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+    };
+    /// Fast and insecure: tests and throwaway demos only.
+    pub const CHEAP: Self = Self {
+        memory_kib: 64,
+        iterations: 1,
+    };
+}
+
+/// How much of each user's stream is kept for resumes: an event is pruned only when it is both
+/// older than `max_age` and not among the last `min_events`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub min_events: u64,
+    pub max_age: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            min_events: 10_000,
+            max_age: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub bind: SocketAddr,
+    pub database: Database,
+    /// HS256 secret for the JWTs the server issues and checks.
+    pub jwt_secret: String,
+    /// Bearer key of `POST /api/publish` (the shop backend's credential).
+    pub service_key: String,
+    /// Lifetime of the tokens `POST /api/login` issues.
+    pub token_ttl: Duration,
+    pub password_cost: PasswordCost,
+    /// Interval of the server's WebSocket pings.
+    pub ping_interval: Duration,
+    /// A socket silent for `ping_interval + liveness_grace` is dropped.
+    pub liveness_grace: Duration,
+    pub retention: Retention,
+    /// How often retention pruning runs.
+    pub prune_interval: Duration,
+    /// Frames buffered per socket before the client counts as too slow (close 4008).
+    pub outbound_queue: usize,
+    /// How long a closing socket may take to flush its last frames and the close frame.
+    pub close_timeout: Duration,
+    /// Sustained messages per second one user may send (socket and REST together).
+    pub send_rate_per_sec: f64,
+    /// Burst of messages allowed above the sustained rate.
+    pub send_burst: f64,
+    /// Largest notification list a snapshot carries.
+    pub snapshot_notifications: u32,
+}
+
+impl Config {
+    /// Defaults of the design (25 s pings, 10 s grace, 10,000 events / 7 days retention) with
+    /// the given secrets and database.
+    pub fn new(database: Database, jwt_secret: String, service_key: String) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database,
+            jwt_secret,
+            service_key,
+            token_ttl: Duration::from_secs(12 * 3600),
+            password_cost: PasswordCost::RECOMMENDED,
+            ping_interval: Duration::from_secs(DEFAULT_PING_INTERVAL_SECS),
+            liveness_grace: Duration::from_secs(LIVENESS_GRACE_SECS),
+            retention: Retention::default(),
+            prune_interval: Duration::from_secs(600),
+            outbound_queue: 1024,
+            close_timeout: Duration::from_secs(5),
+            send_rate_per_sec: 10.0,
+            send_burst: 30.0,
+            snapshot_notifications: 100,
+        }
+    }
+
+    /// A config for tests: loopback port 0, cheap password hashes, fixed secrets.
+    pub fn for_tests(database: Database) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            password_cost: PasswordCost::CHEAP,
+            send_rate_per_sec: 1000.0,
+            send_burst: 1000.0,
+            close_timeout: Duration::from_secs(1),
+            ..Self::new(
+                database,
+                "test-jwt-secret".into(),
+                "test-service-key".into(),
+            )
+        }
+    }
+}

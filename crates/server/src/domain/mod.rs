@@ -1,0 +1,142 @@
+//! The operations of Herald, shared by the socket and REST: validate, run one store
+//! transaction, then publish the committed events.
+//!
+//! Both transports call these functions with the user the token named, so a write over REST or
+//! the publish API reaches the user's sockets exactly like a write over the socket.
+
+mod chat;
+mod inbox;
+pub mod rate;
+
+use std::sync::Arc;
+
+use herald_protocol::wire::{LoginResponse, ServerFrame, TypingNotice, User};
+
+use crate::auth::{self, TokenKeys};
+use crate::broker::{Broker, Delivery};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::store::{NewUser, Store};
+use crate::stream::Committed;
+
+pub use rate::RateLimiter;
+
+/// Everything a request needs, shared by all sessions and handlers.
+pub struct Domain {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub broker: Arc<dyn Broker>,
+    pub metrics: Arc<Metrics>,
+    pub keys: TokenKeys,
+    sends: RateLimiter,
+}
+
+impl std::fmt::Debug for Domain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Domain").finish_non_exhaustive()
+    }
+}
+
+impl Domain {
+    pub fn new(config: Config, store: Arc<dyn Store>, broker: Arc<dyn Broker>) -> Self {
+        let keys = TokenKeys::new(&config.jwt_secret);
+        let sends = RateLimiter::new(config.send_rate_per_sec, config.send_burst);
+        Self {
+            config,
+            store,
+            broker,
+            metrics: Arc::new(Metrics::default()),
+            keys,
+            sends,
+        }
+    }
+
+    /// Pushes committed events to their users' live sockets. Call only after the commit.
+    pub fn publish(&self, events: Vec<Committed>) {
+        self.metrics
+            .add(&self.metrics.events_committed, events.len() as u64);
+        for c in events {
+            let seq = c.frame.seq;
+            match serde_json::to_string(&ServerFrame::Event(c.frame)) {
+                Ok(text) => self.broker.publish(
+                    &c.user_id,
+                    Delivery {
+                        seq: Some(seq),
+                        text: text.into(),
+                    },
+                ),
+                // Sessions fill the gap from the log when the next event arrives.
+                Err(e) => tracing::error!(error = %e, "cannot encode event"),
+            }
+        }
+    }
+
+    /// Creates a user with a hashed password unless the username exists (idempotent seeding).
+    pub async fn ensure_user(
+        &self,
+        id: &str,
+        username: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<User> {
+        if let Some((user, _)) = self.store.credentials(username).await? {
+            return Ok(user);
+        }
+        let password_hash = auth::hash_password(password, self.config.password_cost)?;
+        let new = NewUser {
+            id: id.into(),
+            username: username.into(),
+            name: name.into(),
+            password_hash,
+        };
+        self.store.ensure_user(&new).await
+    }
+
+    /// Checks a password and issues a token.
+    pub async fn login(&self, username: &str, password: &str) -> Result<LoginResponse> {
+        let refused = || Error::Unauthorized("wrong username or password".into());
+        let (user, hash) = self
+            .store
+            .credentials(username)
+            .await?
+            .ok_or_else(refused)?;
+        let ok = {
+            let password = password.to_owned();
+            tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+                .await
+                .map_err(|e| Error::Internal(format!("password check: {e}")))?
+        };
+        if !ok {
+            return Err(refused());
+        }
+        let token = self.keys.mint(
+            &user,
+            time::OffsetDateTime::now_utc(),
+            self.config.token_ttl,
+        )?;
+        Ok(LoginResponse { token, user })
+    }
+
+    /// Tells the room's other members' sockets that `user` is (not) typing. Never stored.
+    pub async fn typing(&self, user: &User, room_id: &str, typing: bool) -> Result<()> {
+        let room = self.store.room_for(&user.id, room_id).await?;
+        let notice = TypingNotice {
+            room_id: room_id.into(),
+            user: user.clone(),
+            typing,
+        };
+        let text: axum::extract::ws::Utf8Bytes =
+            serde_json::to_string(&ServerFrame::Typing(notice))?.into();
+        for member in room.members.iter().filter(|m| m.id != user.id) {
+            self.broker.publish(
+                &member.id,
+                Delivery {
+                    seq: None,
+                    text: text.clone(),
+                },
+            );
+        }
+        Ok(())
+    }
+}

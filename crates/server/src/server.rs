@@ -1,0 +1,211 @@
+//! Wiring: open the store, build the domain, bind, route, run, shut down gracefully.
+//!
+//! Shutdown order: flip the shutdown signal (the listener stops accepting, every session closes
+//! its socket with 1001), wait for sessions to finish flushing (bounded), then close the store so
+//! SQLite checkpoints its WAL.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::broker::LocalBroker;
+use crate::config::Config;
+use crate::domain::Domain;
+use crate::error::{Error, Result};
+use crate::store::{SqliteStore, Store};
+
+/// Counts live sessions so shutdown can wait for them.
+#[derive(Debug, Default)]
+pub struct SessionCount {
+    live: AtomicUsize,
+    idle: Notify,
+}
+
+/// Decrements the count when the session ends.
+#[derive(Debug)]
+pub struct SessionGuard(Arc<SessionCount>);
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        if self.0.live.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl SessionCount {
+    pub fn enter(self: &Arc<Self>) -> SessionGuard {
+        self.live.fetch_add(1, Ordering::SeqCst);
+        SessionGuard(self.clone())
+    }
+
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    /// Waits until no session is live, at most `timeout`.
+    pub async fn wait_idle(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, async {
+            loop {
+                let idle = self.idle.notified();
+                if self.live() == 0 {
+                    return;
+                }
+                idle.await;
+            }
+        })
+        .await;
+    }
+}
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    pub domain: Arc<Domain>,
+    pub shutdown: watch::Receiver<bool>,
+    pub sessions: Arc<SessionCount>,
+}
+
+/// The routes of the server.
+pub fn router(state: AppState) -> Router {
+    crate::api::routes()
+        .route("/ws", get(crate::ws::upgrade))
+        .with_state(state)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// A server that is bound but not yet serving: seed it through [`Server::domain`] first.
+pub struct Server {
+    domain: Arc<Domain>,
+    store: SqliteStore,
+    listener: TcpListener,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("addr", &self.local_addr())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Opens the database and binds the listener.
+    pub async fn bind(config: Config) -> Result<Self> {
+        let store = SqliteStore::open(&config.database).await?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot listen on {}: {e}", config.bind)))?;
+        let store_dyn: Arc<dyn Store> = Arc::new(store.clone());
+        let domain = Arc::new(Domain::new(config, store_dyn, Arc::new(LocalBroker::new())));
+        Ok(Self {
+            domain,
+            store,
+            listener,
+        })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    pub fn domain(&self) -> Arc<Domain> {
+        self.domain.clone()
+    }
+
+    /// Starts serving in the background.
+    pub fn start(self) -> RunningServer {
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let sessions = Arc::new(SessionCount::default());
+        let state = AppState {
+            domain: self.domain.clone(),
+            shutdown: shutdown_rx.clone(),
+            sessions: sessions.clone(),
+        };
+        let addr = self
+            .local_addr()
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let pruner = spawn_pruner(self.domain.clone(), shutdown_rx.clone());
+        let domain = self.domain.clone();
+        let store = self.store;
+        let listener = self.listener;
+        let task = tokio::spawn(async move {
+            let mut signal = shutdown_rx.clone();
+            let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = signal.wait_for(|stop| *stop).await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "server failed");
+            }
+            let close_timeout = domain.config.close_timeout;
+            sessions
+                .wait_idle(close_timeout + Duration::from_secs(1))
+                .await;
+            pruner.abort();
+            store.close().await;
+            tracing::info!("server stopped");
+        });
+        RunningServer {
+            addr,
+            domain: self.domain,
+            shutdown: shutdown_tx,
+            task,
+        }
+    }
+}
+
+fn spawn_pruner(domain: Arc<Domain>, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = domain.config.prune_interval;
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tick.tick() => {}
+            }
+            match domain
+                .store
+                .prune(domain.config.retention, time::OffsetDateTime::now_utc())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "pruned events outside retention"),
+                Err(e) => tracing::warn!(error = %e, "pruning failed; will retry"),
+            }
+        }
+    })
+}
+
+/// A serving server: its address, its domain (for seeding and tests) and its shutdown.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub domain: Arc<Domain>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningServer {
+    /// Stops accepting, closes every socket with 1001, flushes and closes the database.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}

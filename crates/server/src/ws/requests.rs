@@ -1,0 +1,113 @@
+//! Socket requests: each decoded request becomes one domain call and exactly one `reply`.
+
+use herald_protocol::wire::{
+    ClientFrame, Empty, FriendRequestOk, LoadHistoryOk, NotificationOk, NotificationPatch, Reply,
+    SendMessageOk, ServerFrame, User,
+};
+use serde::Serialize;
+
+use crate::domain::Domain;
+use crate::error::Result;
+
+fn reply<T: Serialize>(id: String, result: Result<T>) -> ServerFrame {
+    ServerFrame::Reply(match result {
+        Ok(payload) => Reply::ok(id, &payload),
+        Err(e) => {
+            let body = e.to_body();
+            Reply::error(id, body.code, body.message)
+        }
+    })
+}
+
+/// Runs one request for `user`. Returns the frame to send back (`None` for `typing`, which has
+/// no reply); `hello` is handled by the session, not here.
+pub async fn handle(domain: &Domain, user: &User, frame: ClientFrame) -> Option<ServerFrame> {
+    Some(match frame {
+        ClientFrame::SendMessage(r) => {
+            let p = r.params;
+            let res = domain
+                .send_message(user, &p.room_id, Some(p.client_msg_id), &p.text, p.reply_to)
+                .await
+                .map(|message| SendMessageOk { message });
+            reply(r.id, res)
+        }
+        ClientFrame::MarkRoomRead(r) => reply(
+            r.id,
+            domain
+                .mark_room_read(user, &r.params.room_id, &r.params.up_to)
+                .await,
+        ),
+        ClientFrame::MarkNotificationRead(r) => {
+            let patch = NotificationPatch {
+                read: Some(true),
+                ..Default::default()
+            };
+            let res = domain
+                .update_notification(user, &r.params.notification_id, &patch)
+                .await;
+            reply(
+                r.id,
+                res.map(|notification| NotificationOk { notification }),
+            )
+        }
+        ClientFrame::ArchiveNotification(r) => {
+            let patch = NotificationPatch {
+                archived: Some(true),
+                ..Default::default()
+            };
+            let res = domain
+                .update_notification(user, &r.params.notification_id, &patch)
+                .await;
+            reply(
+                r.id,
+                res.map(|notification| NotificationOk { notification }),
+            )
+        }
+        ClientFrame::SnoozeNotification(r) => {
+            let patch = NotificationPatch {
+                snoozed_until: Some(r.params.until),
+                ..Default::default()
+            };
+            let res = domain
+                .update_notification(user, &r.params.notification_id, &patch)
+                .await;
+            reply(
+                r.id,
+                res.map(|notification| NotificationOk { notification }),
+            )
+        }
+        ClientFrame::MarkAllNotificationsRead(r) => reply(
+            r.id,
+            domain
+                .mark_all_notifications_read(user)
+                .await
+                .map(|()| Empty {}),
+        ),
+        ClientFrame::LoadHistory(r) => {
+            let p = r.params;
+            let res = domain
+                .history(user, &p.room_id, p.before.as_deref(), p.limit)
+                .await
+                .map(|page| LoadHistoryOk {
+                    messages: page.items,
+                    has_more: page.has_more,
+                });
+            reply(r.id, res)
+        }
+        ClientFrame::RespondFriendRequest(r) => {
+            let res = domain
+                .respond_friend_request(user, &r.params.request_id, r.params.accept)
+                .await;
+            reply(r.id, res.map(|request| FriendRequestOk { request }))
+        }
+        ClientFrame::Ping(r) => reply(r.id, Ok(Empty {})),
+        ClientFrame::Typing(t) => {
+            if let Err(e) = domain.typing(user, &t.room_id, t.typing).await {
+                // No reply for typing; a foreign room is silently ignored, but logged.
+                tracing::debug!(user = %user.id, error = %e, "typing refused");
+            }
+            return None;
+        }
+        ClientFrame::Hello(_) | ClientFrame::Unknown => return None,
+    })
+}

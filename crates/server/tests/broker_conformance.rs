@@ -1,0 +1,97 @@
+//! One conformance suite for the `Broker` trait, run against every implementation (the
+//! in-process broker now; Redis pub/sub joins here).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_server::broker::{Broker, Delivery, LocalBroker};
+
+fn d(seq: u64) -> Delivery {
+    Delivery {
+        seq: Some(seq),
+        text: format!("{{\"seq\":{seq}}}").into(),
+    }
+}
+
+async fn recv(sub: &mut herald_server::broker::Subscription) -> Delivery {
+    tokio::time::timeout(Duration::from_secs(5), sub.rx.recv())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn every_subscriber_of_a_user_gets_deliveries_in_publish_order(b: Arc<dyn Broker>) {
+    let mut one = b.subscribe("u", 16);
+    let mut two = b.subscribe("u", 16);
+    for i in 1..=3 {
+        b.publish("u", d(i));
+    }
+    for sub in [&mut one, &mut two] {
+        for i in 1..=3 {
+            assert_eq!(recv(sub).await.seq, Some(i));
+        }
+    }
+}
+
+async fn users_are_isolated(b: Arc<dyn Broker>) {
+    let mut other = b.subscribe("other", 16);
+    b.publish("u", d(1));
+    b.publish("other", d(9));
+    assert_eq!(
+        recv(&mut other).await.seq,
+        Some(9),
+        "nothing for u reached other"
+    );
+}
+
+async fn a_full_subscriber_is_cut_off_and_signalled_without_blocking(b: Arc<dyn Broker>) {
+    let slow = b.subscribe("u", 2);
+    let mut fast = b.subscribe("u", 64);
+    for i in 1..=10 {
+        b.publish("u", d(i));
+    }
+    tokio::time::timeout(Duration::from_secs(5), slow.signal.overflowed())
+        .await
+        .unwrap();
+    for i in 1..=10 {
+        assert_eq!(recv(&mut fast).await.seq, Some(i), "others are unaffected");
+    }
+}
+
+async fn dropping_a_subscription_unsubscribes(b: Arc<dyn Broker>) {
+    let sub = b.subscribe("u", 1);
+    drop(sub);
+    for i in 0..10 {
+        b.publish("u", d(i)); // would overflow a live subscriber; must just be dropped
+    }
+    let mut again = b.subscribe("u", 4);
+    b.publish("u", d(42));
+    assert_eq!(recv(&mut again).await.seq, Some(42));
+}
+
+macro_rules! conformance {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super::*;
+            #[tokio::test]
+            async fn every_subscriber_of_a_user_gets_deliveries_in_publish_order() {
+                super::every_subscriber_of_a_user_gets_deliveries_in_publish_order($make).await;
+            }
+            #[tokio::test]
+            async fn users_are_isolated() {
+                super::users_are_isolated($make).await;
+            }
+            #[tokio::test]
+            async fn a_full_subscriber_is_cut_off_and_signalled_without_blocking() {
+                super::a_full_subscriber_is_cut_off_and_signalled_without_blocking($make).await;
+            }
+            #[tokio::test]
+            async fn dropping_a_subscription_unsubscribes() {
+                super::dropping_a_subscription_unsubscribes($make).await;
+            }
+        }
+    };
+}
+
+conformance!(local_broker, Arc::new(LocalBroker::new()));

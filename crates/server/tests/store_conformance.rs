@@ -1,0 +1,321 @@
+//! One conformance suite for the `Store` trait, run against every implementation: SQLite on a
+//! file and SQLite in memory (PostgreSQL joins here when it exists).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_protocol::wire::{Event, NotificationKind, NotificationPatch, RoomKind};
+use herald_server::config::{Database, Retention};
+use herald_server::error::Error;
+use herald_server::store::{NewMessage, NewNotification, NewUser, SqliteStore, Store};
+
+async fn with_users(store: Arc<dyn Store>) -> Arc<dyn Store> {
+    for u in ["alice", "bob", "carol"] {
+        let user = NewUser {
+            id: u.into(),
+            username: u.into(),
+            name: u.to_uppercase(),
+            password_hash: "x".into(),
+        };
+        store.ensure_user(&user).await.unwrap();
+    }
+    store
+}
+
+fn msg(room: &str, cid: Option<&str>, text: &str) -> NewMessage {
+    NewMessage {
+        room_id: room.into(),
+        client_msg_id: cid.map(Into::into),
+        text: text.into(),
+        reply_to: None,
+    }
+}
+
+fn note(title: &str) -> NewNotification {
+    NewNotification {
+        kind: NotificationKind::LowStock,
+        title: title.into(),
+        body: String::new(),
+        priority: 3,
+        link: None,
+        meta: Default::default(),
+    }
+}
+
+async fn events_have_gapless_seqs_per_user_in_one_stable_epoch(store: Arc<dyn Store>) {
+    let s = with_users(store).await;
+    let head0 = s.stream_head("alice").await.unwrap();
+    assert_eq!(head0.head, 0);
+    let (room, created) = s
+        .create_room("r", RoomKind::General, &["alice".into(), "bob".into()])
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 2);
+    assert!(created.iter().all(|c| c.frame.seq == 1));
+    let sent = s
+        .send_message("alice", &msg(&room.id, Some("c1"), "hi"))
+        .await
+        .unwrap();
+    assert_eq!(
+        sent.events.iter().map(|c| c.frame.seq).collect::<Vec<_>>(),
+        vec![2, 2]
+    );
+    s.create_notifications(&["bob".into()], &note("n"))
+        .await
+        .unwrap();
+    let bob = s.events_after("bob", 0, 100).await.unwrap();
+    assert_eq!(bob.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert!(matches!(bob[2].event, Event::NotificationCreated { .. }));
+    assert_eq!(s.events_after("bob", 2, 100).await.unwrap().len(), 1);
+    let head = s.stream_head("alice").await.unwrap();
+    assert_eq!((head.epoch.as_str(), head.head), (head0.epoch.as_str(), 2));
+    assert_ne!(
+        s.stream_head("bob").await.unwrap().epoch,
+        "",
+        "every user has an epoch"
+    );
+}
+
+async fn send_is_idempotent_on_sender_and_client_msg_id(store: Arc<dyn Store>) {
+    let s = with_users(store).await;
+    let (room, _) = s
+        .create_room("r", RoomKind::Job, &["alice".into(), "bob".into()])
+        .await
+        .unwrap();
+    let a = s
+        .send_message("alice", &msg(&room.id, Some("same"), "once"))
+        .await
+        .unwrap();
+    let b = s
+        .send_message("alice", &msg(&room.id, Some("same"), "once"))
+        .await
+        .unwrap();
+    assert!(!a.duplicate && b.duplicate);
+    assert_eq!(a.message, b.message);
+    assert!(b.events.is_empty());
+    let c = s
+        .send_message("bob", &msg(&room.id, Some("same"), "other sender"))
+        .await
+        .unwrap();
+    assert!(!c.duplicate, "the key is per sender");
+    assert_eq!(
+        s.history("alice", &room.id, None, 50)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+}
+
+async fn only_members_reach_a_room(store: Arc<dyn Store>) {
+    let s = with_users(store).await;
+    let (room, _) = s
+        .create_room("r", RoomKind::Support, &["alice".into(), "bob".into()])
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.send_message("carol", &msg(&room.id, None, "x")).await,
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        s.history("carol", &room.id, None, 10).await,
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        s.room_for("carol", &room.id).await,
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        s.room_for("alice", "nope").await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(s.rooms_for("carol").await.unwrap().is_empty());
+    let n = s
+        .create_notifications(&["bob".into()], &note("mine"))
+        .await
+        .unwrap()
+        .0;
+    let patch = NotificationPatch {
+        read: Some(true),
+        ..Default::default()
+    };
+    assert!(matches!(
+        s.update_notification("alice", &n[0].id, &patch).await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+async fn unread_counts_follow_messages_and_read_marks(store: Arc<dyn Store>) {
+    let s = with_users(store).await;
+    let (room, _) = s
+        .create_room("r", RoomKind::Job, &["alice".into(), "bob".into()])
+        .await
+        .unwrap();
+    let m1 = s
+        .send_message("alice", &msg(&room.id, None, "1"))
+        .await
+        .unwrap()
+        .message;
+    s.send_message("alice", &msg(&room.id, None, "2"))
+        .await
+        .unwrap();
+    assert_eq!(s.room_for("bob", &room.id).await.unwrap().unread_count, 2);
+    assert_eq!(s.room_for("alice", &room.id).await.unwrap().unread_count, 0);
+    let (read, events) = s.mark_room_read("bob", &room.id, &m1.id).await.unwrap();
+    assert_eq!(read.unread_count, 1);
+    assert!(matches!(events[0].frame.event, Event::RoomRead(_)));
+    assert_eq!(s.room_for("bob", &room.id).await.unwrap().unread_count, 1);
+}
+
+async fn snapshot_is_the_state_at_its_seq(store: Arc<dyn Store>) {
+    let s = with_users(store).await;
+    let (room, _) = s
+        .create_room("r", RoomKind::Job, &["alice".into(), "bob".into()])
+        .await
+        .unwrap();
+    s.send_message("alice", &msg(&room.id, None, "hello"))
+        .await
+        .unwrap();
+    s.create_notifications(&["bob".into(), "alice".into()], &note("a"))
+        .await
+        .unwrap();
+    s.create_friend_request("carol", "bob").await.unwrap();
+    let snap = s.snapshot("bob", 100).await.unwrap();
+    assert_eq!(snap.seq, s.stream_head("bob").await.unwrap().head);
+    assert_eq!(snap.rooms.len(), 1);
+    assert_eq!(snap.rooms[0].last_message.as_ref().unwrap().text, "hello");
+    assert_eq!(
+        snap.notifications.unread, 2,
+        "the publish and the friend request"
+    );
+    assert_eq!(snap.friend_requests.len(), 1);
+    s.mark_all_notifications_read("bob").await.unwrap();
+    assert_eq!(
+        s.snapshot("bob", 100).await.unwrap().notifications.unread,
+        0
+    );
+}
+
+async fn accepting_a_friend_request_creates_a_direct_room_and_a_notification(
+    store: Arc<dyn Store>,
+) {
+    let s = with_users(store).await;
+    let (req, _) = s.create_friend_request("carol", "bob").await.unwrap();
+    assert!(matches!(
+        s.respond_friend_request("carol", &req.id, true).await,
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        s.create_friend_request("bob", "carol").await,
+        Err(Error::Conflict(_))
+    ));
+    let (done, events) = s
+        .respond_friend_request("bob", &req.id, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        done.status,
+        herald_protocol::wire::FriendRequestStatus::Accepted
+    );
+    let carol: Vec<_> = events
+        .iter()
+        .filter(|c| c.user_id == "carol")
+        .map(|c| &c.frame.event)
+        .collect();
+    assert!(carol
+        .iter()
+        .any(|e| matches!(e, Event::RoomCreated { room } if room.kind == RoomKind::Direct)));
+    assert!(carol.iter().any(|e| matches!(e, Event::NotificationCreated { notification } if notification.kind == NotificationKind::FriendRequestAccepted)));
+    assert_eq!(s.rooms_for("bob").await.unwrap().len(), 1);
+    assert!(matches!(
+        s.respond_friend_request("bob", &req.id, false).await,
+        Err(Error::Conflict(_))
+    ));
+}
+
+async fn pruning_keeps_the_last_n_events_and_records_the_gap(store: Arc<dyn Store>) {
+    let s = with_users(store).await;
+    for i in 0..5 {
+        s.create_notifications(&["bob".into()], &note(&format!("n{i}")))
+            .await
+            .unwrap();
+    }
+    let keep_recent = Retention {
+        min_events: 2,
+        max_age: Duration::from_secs(3600),
+    };
+    assert_eq!(
+        s.prune(keep_recent, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap(),
+        0,
+        "young events stay"
+    );
+    let old = Retention {
+        min_events: 2,
+        max_age: Duration::ZERO,
+    };
+    let removed = s
+        .prune(
+            old,
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed, 3);
+    let head = s.stream_head("bob").await.unwrap();
+    assert_eq!((head.head, head.pruned_through), (5, 3));
+    assert_eq!(
+        s.events_after("bob", 0, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        vec![4, 5]
+    );
+}
+
+macro_rules! conformance {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super::*;
+            macro_rules! case {
+                ($name:ident) => {
+                    #[tokio::test]
+                    async fn $name() {
+                        let (_dir, store) = $make;
+                        super::$name(store).await;
+                    }
+                };
+            }
+            case!(events_have_gapless_seqs_per_user_in_one_stable_epoch);
+            case!(send_is_idempotent_on_sender_and_client_msg_id);
+            case!(only_members_reach_a_room);
+            case!(unread_counts_follow_messages_and_read_marks);
+            case!(snapshot_is_the_state_at_its_seq);
+            case!(accepting_a_friend_request_creates_a_direct_room_and_a_notification);
+            case!(pruning_keeps_the_last_n_events_and_records_the_gap);
+        }
+    };
+}
+
+async fn sqlite_file() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&Database::SqliteFile(dir.path().join("s.db")))
+        .await
+        .unwrap();
+    (dir, Arc::new(store))
+}
+
+async fn sqlite_memory() -> ((), Arc<dyn Store>) {
+    (
+        (),
+        Arc::new(SqliteStore::open(&Database::SqliteMemory).await.unwrap()),
+    )
+}
+
+conformance!(sqlite_file_store, sqlite_file().await);
+conformance!(sqlite_memory_store, sqlite_memory().await);
