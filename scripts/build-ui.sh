@@ -9,5 +9,5 @@ source scripts/wasm-env.sh
 mode=(--release)
 [ "${1:-}" = "--debug" ] && mode=()
 say "building the UI (wasm route: $herald_wasm_route, ${mode[*]:-debug})"
-cargo fetch --quiet
+cargo fetch --quiet --target wasm32-unknown-unknown
 trunk build "${mode[@]}"

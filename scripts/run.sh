@@ -32,6 +32,15 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Secrets persist beside the database so a restarted demo server still accepts the token the
+# app stored (a fresh secret would sign everyone out on every run).
+for f in jwt-secret service-key; do
+  [ -s "$data/$f" ] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '=+/\n' > "$data/$f")
+done
+export HERALD_JWT_SECRET HERALD_SERVICE_KEY
+HERALD_JWT_SECRET="$(cat "$data/jwt-secret")"
+HERALD_SERVICE_KEY="$(cat "$data/service-key")"
+
 step "start the demo server on 127.0.0.1:$port (database: $data/demo.db)"
 "$CARGO_TARGET_DIR/debug/herald-server" demo --bind "127.0.0.1:$port" --database "$data/demo.db" \
   > >(tee "$data/server.log") 2>&1 &
@@ -42,6 +51,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 say "server up: http://127.0.0.1:$port — sign in as alice / herald (also bob, carol)"
+say "publish a notification: herald-server publish --server http://127.0.0.1:$port --service-key \$(cat $data/service-key) --all --kind low_stock --title 'Low stock'"
 
 step "open Herald"
 export HERALD_SERVER_URL="http://127.0.0.1:$port"
