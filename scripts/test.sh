@@ -50,13 +50,23 @@ wasm_tests() (
   export CHROMEDRIVER="$(command -v chromedriver)"
   export WASM_BINDGEN_TEST_TIMEOUT=120
   # webdriver.json (repo root) carries the Chromium flags this network needs.
-  cargo test -p herald-ui --target wasm32-unknown-unknown --test ui_shell
+  # Every tests/ui_*.rs file (ui_fixtures.rs is a shared helper with no tests of its own).
+  cargo test -p herald-ui --target wasm32-unknown-unknown --test 'ui_*'
 )
 
 e2e_smoke() {
   local app="$CARGO_TARGET_DIR/debug/herald-desktop"
   [ -x "$app" ] || { echo "no desktop binary at $app" >&2; return 1; }
   xvfb-run -a -s "-screen 0 1280x800x24" python3 tests/e2e/smoke.py "$app" "$artifacts"
+}
+
+# The desktop shell against a real server: login, native notifications on D-Bus (dunst on a
+# private session bus), close to tray, kill + restart from cache, settings. Fresh HOME/XDG dirs.
+e2e_desktop() {
+  local app="$CARGO_TARGET_DIR/debug/herald-desktop" server="$CARGO_TARGET_DIR/debug/herald-server"
+  [ -x "$app" ] && [ -x "$server" ] || { echo "no desktop/server binary under $CARGO_TARGET_DIR/debug" >&2; return 1; }
+  timeout 600 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+    python3 tests/e2e/desktop.py "$app" "$server" "$artifacts"
 }
 
 gate "bootstrap (idempotent)" bash scripts/bootstrap.sh
@@ -67,4 +77,5 @@ gate "clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D 
 gate "native tests (nextest)" cargo nextest run --workspace --locked --no-fail-fast
 gate "UI components in headless Chromium" wasm_tests
 gate "real window under Xvfb (tauri-driver)" e2e_smoke
+gate "desktop shell end-to-end (tauri-driver, D-Bus, real server)" e2e_desktop
 summary

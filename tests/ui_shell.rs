@@ -1,5 +1,7 @@
-//! Component tests of the app shell in a real browser engine (headless Chromium through
-//! wasm-bindgen-test). Native builds compile this file to nothing.
+//! The app shell in a real browser engine (headless Chromium through wasm-bindgen-test).
+//! Outside Tauri nobody is signed in, so the shell shows the sign-in screen with the brand and
+//! the core status (the two things the real-window smoke test checks). Native builds compile
+//! this file to nothing.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -35,18 +37,23 @@ async fn text_of(root: &web_sys::Element, selector: &str, ok: impl Fn(&str) -> b
 }
 
 #[wasm_bindgen_test]
-async fn shell_renders_the_herald_header_with_chat_and_bell_buttons() {
+async fn signed_out_shell_shows_herald_and_the_sign_in_form() {
     let root = mount_app();
     let brand = text_of(&root, "[data-testid=brand]", |t| !t.is_empty()).await;
     assert_eq!(brand, "Herald");
-    assert!(root
-        .query_selector("[data-testid=chat-button]")
-        .unwrap()
-        .is_some());
-    assert!(root
-        .query_selector("[data-testid=bell-button]")
-        .unwrap()
-        .is_some());
+    for id in [
+        "login-server",
+        "login-username",
+        "login-password",
+        "login-submit",
+    ] {
+        assert!(
+            root.query_selector(&format!("[data-testid={id}]"))
+                .unwrap()
+                .is_some(),
+            "{id}"
+        );
+    }
 }
 
 #[wasm_bindgen_test]

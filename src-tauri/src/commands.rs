@@ -1,30 +1,94 @@
 //! The one IPC entry point: every [`UiCommand`] the UI sends arrives here and is answered with a
 //! [`UiReply`] or a [`UiError`] (`{code, message}`), never a bare string.
+//!
+//! Routing only: the shell answers what is its own (app info, settings persistence, login with
+//! the token kept in the keyring, logout, updates, opening links) and hands everything else to
+//! herald-client, which answers at once (it never waits on the network).
 
-use herald_protocol::ipc::{
-    AppInfo, ConnStatus, ErrorCode, Session, Settings, UiCommand, UiError, UiReply, ViewState,
-};
+use herald_protocol::ipc::{AppInfo, ErrorCode, UiCommand, UiError, UiReply, UpdateStatus};
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::shell::Shell;
 
 /// The Tauri command behind `invoke("dispatch", {command})`.
 #[tauri::command]
-pub async fn dispatch(command: UiCommand) -> Result<UiReply, UiError> {
-    handle(command)
+pub async fn dispatch<R: Runtime>(
+    app: AppHandle<R>,
+    command: UiCommand,
+) -> Result<UiReply, UiError> {
+    if let UiCommand::AppInfo = command {
+        return Ok(UiReply::AppInfo(app_info()));
+    }
+    let Some(shell) = app.try_state::<Shell<R>>() else {
+        return Err(UiError::new(
+            ErrorCode::Internal,
+            "Herald is still starting (or failed to start; see the log). Try again in a moment.",
+        ));
+    };
+    handle(&app, &shell, command).await
 }
 
-/// Answers a command. Separate from the Tauri wrapper so it is testable without a runtime.
-pub fn handle(command: UiCommand) -> Result<UiReply, UiError> {
+/// Answers a command with a running shell.
+async fn handle<R: Runtime>(
+    app: &AppHandle<R>,
+    shell: &Shell<R>,
+    command: UiCommand,
+) -> Result<UiReply, UiError> {
     match command {
         UiCommand::AppInfo => Ok(UiReply::AppInfo(app_info())),
-        UiCommand::GetViewState => Ok(UiReply::ViewState(Box::new(signed_out_view()))),
-        UiCommand::GetSettings => Ok(UiReply::Settings(Settings::default())),
-        other => Err(UiError::new(
-            ErrorCode::Internal,
-            format!(
-                "'{}' is not available in this build yet; update Herald",
-                command_name(&other)
-            ),
-        )),
+        UiCommand::GetViewState => Ok(UiReply::ViewState(Box::new(shell.view_state().await?))),
+        UiCommand::Login {
+            server_url,
+            username,
+            password,
+        } => {
+            let server_url = server_url.trim().to_owned();
+            if server_url.is_empty() || username.trim().is_empty() {
+                return Err(UiError::new(
+                    ErrorCode::InvalidInput,
+                    "Enter the server address and your username.",
+                ));
+            }
+            shell.login(&server_url, username.trim(), &password).await
+        }
+        UiCommand::Logout => shell.logout().await,
+        UiCommand::GetSettings => Ok(UiReply::Settings(shell.settings())),
+        UiCommand::SetSettings { settings } => {
+            apply_settings(app, shell, settings).await?;
+            Ok(UiReply::Ack)
+        }
+        UiCommand::SetRoomMuted { room_id, muted } => {
+            let mut settings = shell.settings();
+            settings.muted_rooms.retain(|r| r != &room_id);
+            if muted {
+                settings.muted_rooms.push(room_id);
+            }
+            apply_settings(app, shell, settings).await?;
+            Ok(UiReply::Ack)
+        }
+        UiCommand::CheckForUpdates => Ok(UiReply::Update(check_for_updates()?)),
+        UiCommand::OpenUrl { url } => {
+            open_url(&url)?;
+            Ok(UiReply::Ack)
+        }
+        other => shell.client.command(other).await,
     }
+}
+
+/// Saves and applies settings; the OS-level ones (start on login, tray check item) follow.
+async fn apply_settings<R: Runtime>(
+    app: &AppHandle<R>,
+    shell: &Shell<R>,
+    settings: herald_protocol::ipc::Settings,
+) -> Result<(), UiError> {
+    let start_on_login = settings.start_on_login;
+    let dnd = settings.dnd;
+    let previous = shell.set_settings(settings).await?;
+    crate::tray::sync_dnd(app, dnd);
+    if previous.start_on_login != start_on_login {
+        crate::autostart::set(app, start_on_login);
+    }
+    Ok(())
 }
 
 /// Name and version of this build, and the protocol the core speaks.
@@ -36,26 +100,36 @@ pub fn app_info() -> AppInfo {
     }
 }
 
-fn signed_out_view() -> ViewState {
-    ViewState {
-        session: Session::SignedOut {
-            last_server_url: None,
-        },
-        connection: ConnStatus::SignedOut,
-        rooms: Vec::new(),
-        active_room: None,
-        messages: Vec::new(),
-        notifications: Vec::new(),
-        notifications_unread: 0,
-        friend_requests: Vec::new(),
-        settings: Settings::default(),
-    }
+/// No update feed is configured in this build: say so with a code the UI can match.
+fn check_for_updates() -> Result<UpdateStatus, UiError> {
+    Err(UiError::new(
+        ErrorCode::UpdateFailed,
+        "This build has no update feed configured; install the latest package from your distribution channel.",
+    ))
 }
 
-/// The wire name of a command (its `cmd` tag), for error messages.
-fn command_name(command: &UiCommand) -> String {
-    serde_json::to_value(command)
-        .ok()
-        .and_then(|v| v.get("cmd").and_then(|c| c.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| "command".to_owned())
+/// Opens an http(s) or mailto link in the system's handler; anything else is refused.
+fn open_url(url: &str) -> Result<(), UiError> {
+    let lower = url.trim().to_ascii_lowercase();
+    if !(lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || lower.starts_with("mailto:"))
+    {
+        return Err(UiError::new(
+            ErrorCode::InvalidInput,
+            "Only web (http, https) and mail links can be opened.",
+        ));
+    }
+    #[cfg(target_os = "linux")]
+    let mut cmd = std::process::Command::new("xdg-open");
+    #[cfg(target_os = "macos")]
+    let mut cmd = std::process::Command::new("open");
+    #[cfg(target_os = "windows")]
+    let mut cmd = std::process::Command::new("explorer");
+    cmd.arg(url.trim()).spawn().map(|_| ()).map_err(|e| {
+        UiError::new(
+            ErrorCode::Internal,
+            format!("No program to open links was found ({e}); copy the link into your browser."),
+        )
+    })
 }

@@ -1,28 +1,120 @@
 //! herald-desktop: the Tauri 2 shell around herald-client.
 //!
 //! Thin glue by design (ARCHITECTURE.md): the UI talks to the core through one typed command
-//! ([`commands::dispatch`]) and listens to one event channel; the core owns the socket, the
-//! store, notifications and the tray. Plugins are registered here, in the order they must run.
+//! ([`commands::dispatch`]) and listens to one event channel (`herald://events`); herald-client
+//! owns the socket, the store and every decision (reconnects, retries, which notifications to
+//! show). The shell starts it, persists settings and the token, and connects it to the OS:
+//! window focus, native notifications, the tray, login items, sleep/resume.
+//!
+//! Plugins are registered here, in the order they must run: single-instance first (a second
+//! launch must be folded into the first before anything else starts), then the log, then the
+//! rest.
 
+mod autostart;
 pub mod commands;
+mod events;
+mod notify;
+mod resume;
+pub mod session;
+mod settings;
+mod shell;
 mod tray;
 
-use tauri::Runtime;
+pub use shell::{ShellConfig, StartError};
+
+use tauri::{Manager, RunEvent, Runtime, WindowEvent};
+use tauri_plugin_window_state::StateFlags;
+
+use crate::events::MAIN_WINDOW;
+use crate::shell::Shell;
+
+/// How long Quit waits for the client to flush its store and close the socket.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Builds and runs the app until the user quits.
 pub fn run() -> Result<(), tauri::Error> {
-    with_ipc(tauri::Builder::default())
+    let config = ShellConfig {
+        desktop_integration: true,
+        ..ShellConfig::from_env()
+    };
+    let builder = tauri::Builder::default()
+        // First: a second launch only focuses the running one.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            log::info!("second launch: focusing the running Herald");
+            tray::show_main_window(app);
+        }))
+        .plugin(log_plugin(&config))
         .plugin(tauri_plugin_notification::init())
-        .plugin(tauri_plugin_store::Builder::new().build())
-        .setup(|app| {
-            tray::create(app.handle())?;
-            Ok(())
-        })
-        .run(context())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![autostart::MINIMIZED_ARG]),
+        ))
+        .plugin(
+            tauri_plugin_window_state::Builder::new()
+                // Size and position; never visibility (a tray app starts hidden on purpose).
+                .with_state_flags(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED)
+                .build(),
+        );
+    let app = builder_with(builder, config).build(context())?;
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            shutdown(app);
+        }
+    });
+    Ok(())
 }
 
-/// Registers the IPC surface. Shared with the command tests, which run it on the mock runtime
-/// so they exercise the real handler, permissions and capability file.
+/// The testable core of the app: the store plugin, the IPC surface, window events and the
+/// setup that starts the shell. Command tests run it on the mock runtime with the real context.
+pub fn builder_with<R: Runtime>(
+    builder: tauri::Builder<R>,
+    config: ShellConfig,
+) -> tauri::Builder<R> {
+    with_ipc(builder)
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .on_window_event(on_window_event)
+        .setup(move |app| {
+            start(app.handle(), &config)?;
+            Ok(())
+        })
+}
+
+/// Starts the shell: opens the profile, loads settings and the token, starts herald-client and
+/// the tasks that forward its UI events and native notifications; with `desktop_integration`
+/// also the tray, the resume watch and `--minimized`. Called by the setup hook (the event loop
+/// is ready); command tests on the mock runtime call it directly, as they never run a loop.
+pub fn start<R: Runtime>(
+    handle: &tauri::AppHandle<R>,
+    config: &ShellConfig,
+) -> Result<(), shell::StartError> {
+    let (shell, receivers) = Shell::start(handle, config)?;
+    let client = shell.client.clone();
+    let settings = shell.settings();
+    let icon = shell::notification_icon(&shell.profile_dir);
+    handle.manage(shell);
+    tauri::async_runtime::spawn(events::forward(handle.clone(), receivers.events));
+    tauri::async_runtime::spawn(notify::show_all(
+        handle.clone(),
+        icon,
+        receivers.notifications,
+    ));
+    if config.desktop_integration {
+        if let Err(e) = tray::create(handle, settings.dnd) {
+            log::warn!("no tray icon: {e}");
+        }
+        tauri::async_runtime::spawn(resume::watch(client.clone()));
+        if autostart::started_minimized() {
+            log::info!("started at login: staying in the tray");
+            if let Some(window) = handle.get_webview_window(MAIN_WINDOW) {
+                let _ = window.hide();
+            }
+            client.set_focus(false);
+        }
+    }
+    Ok(())
+}
+
+/// Registers the IPC surface (the `dispatch` command).
 pub fn with_ipc<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![commands::dispatch])
 }
@@ -30,4 +122,65 @@ pub fn with_ipc<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 /// The app's context (tauri.conf.json, capabilities, embedded UI) for any runtime.
 pub fn context<R: Runtime>() -> tauri::Context<R> {
     tauri::generate_context!()
+}
+
+/// Focus feeds the engine's suppression rule; closing hides to the tray when the setting says so.
+fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
+    if window.label() != MAIN_WINDOW {
+        return;
+    }
+    let Some(shell) = window.try_state::<Shell<R>>() else {
+        return;
+    };
+    match event {
+        WindowEvent::Focused(focused) => shell.client.set_focus(*focused),
+        WindowEvent::CloseRequested { api, .. } if shell.settings().close_to_tray => {
+            api.prevent_close();
+            let _ = window.hide();
+            shell.client.set_focus(false);
+            log::info!("window closed to the tray; still connected");
+        }
+        _ => {}
+    }
+}
+
+/// Flushes the store and closes the socket before the process exits (Quit, last window closed).
+fn shutdown<R: Runtime>(app: &tauri::AppHandle<R>) {
+    let Some(shell) = app.try_state::<Shell<R>>() else {
+        return;
+    };
+    let client = shell.client.clone();
+    let done = tauri::async_runtime::block_on(async move {
+        tokio::time::timeout(SHUTDOWN_GRACE, client.shutdown()).await
+    });
+    match done {
+        Ok(Ok(())) => log::info!("client stopped: store flushed, socket closed"),
+        Ok(Err(e)) => log::warn!("client shutdown: {e}"),
+        Err(_) => log::warn!("client shutdown timed out after {SHUTDOWN_GRACE:?}"),
+    }
+}
+
+/// The rotating file log (and stderr): in `$HERALD_PROFILE_DIR/logs` when set, else the OS log
+/// directory. Five files of 2 MB at most.
+fn log_plugin<R: Runtime>(config: &ShellConfig) -> tauri::plugin::TauriPlugin<R> {
+    use tauri_plugin_log::{RotationStrategy, Target, TargetKind};
+    let file = match &config.profile_dir {
+        Some(dir) => TargetKind::Folder {
+            path: dir.join("logs"),
+            file_name: Some("herald".to_owned()),
+        },
+        None => TargetKind::LogDir {
+            file_name: Some("herald".to_owned()),
+        },
+    };
+    tauri_plugin_log::Builder::new()
+        .clear_targets()
+        .target(Target::new(file))
+        .target(Target::new(TargetKind::Stderr))
+        .level(log::LevelFilter::Info)
+        .level_for("zbus", log::LevelFilter::Warn)
+        .level_for("tracing", log::LevelFilter::Warn)
+        .max_file_size(2_000_000)
+        .rotation_strategy(RotationStrategy::KeepSome(5))
+        .build()
 }

@@ -1,36 +1,159 @@
-//! The system tray icon and its menu. Works without a StatusNotifier host (nothing is shown,
-//! nothing fails), which is what CI machines have.
+//! The system tray icon and its menu: Open Herald, Mark all as read, Do not disturb (a check
+//! item kept in step with the settings), Quit. The unread total (chat + bell) goes in the
+//! tooltip, the tray title (Linux appindicator label, macOS menu bar), the dock/taskbar badge
+//! where the platform has one, and the window title ("Herald (3)"), which every platform shows.
+//!
+//! Works without a StatusNotifier host (nothing is shown, nothing fails), which is what CI
+//! machines have. Quit really quits: `app.exit` → `RunEvent::Exit` → client shutdown (store
+//! flushed, socket closed), see `lib.rs`.
 
-use tauri::menu::{Menu, MenuItem};
+use std::sync::Mutex;
+
+use herald_protocol::ipc::UiCommand;
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
 
+use crate::events::MAIN_WINDOW;
+use crate::shell::Shell;
+
+const TRAY_ID: &str = "herald";
 const OPEN: &str = "open";
+const MARK_ALL_READ: &str = "mark_all_read";
+const DND: &str = "dnd";
 const QUIT: &str = "quit";
 
-/// Creates the tray icon with "Open Herald" and "Quit".
-pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+/// The menu items the shell updates after creation.
+struct TrayItems<R: Runtime> {
+    dnd: CheckMenuItem<R>,
+    unread_rooms: Mutex<Vec<String>>,
+}
+
+/// Creates the tray icon and its menu.
+pub fn create<R: Runtime>(app: &AppHandle<R>, dnd_on: bool) -> tauri::Result<()> {
     let open = MenuItem::with_id(app, OPEN, "Open Herald", true, None::<&str>)?;
+    let mark = MenuItem::with_id(app, MARK_ALL_READ, "Mark all as read", true, None::<&str>)?;
+    let dnd = CheckMenuItem::with_id(app, DND, "Do not disturb", true, dnd_on, None::<&str>)?;
     let quit = MenuItem::with_id(app, QUIT, "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &quit])?;
-    let mut builder = TrayIconBuilder::with_id("herald")
+    let sep = PredefinedMenuItem::separator(app)?;
+    let menu = Menu::with_items(app, &[&open, &mark, &dnd, &sep, &quit])?;
+    let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Herald")
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
             OPEN => show_main_window(app),
-            QUIT => app.exit(0),
+            MARK_ALL_READ => mark_all_read(app),
+            DND => toggle_dnd(app),
+            QUIT => {
+                log::info!("quit from the tray");
+                app.exit(0);
+            }
             _ => {}
         });
     if let Some(icon) = app.default_window_icon() {
         builder = builder.icon(icon.clone());
     }
     builder.build(app)?;
+    app.manage(TrayItems {
+        dnd,
+        unread_rooms: Mutex::new(Vec::new()),
+    });
     Ok(())
+}
+
+/// Shows the unread total everywhere the platform can.
+pub fn show_unread<R: Runtime>(app: &AppHandle<R>, total: u32) {
+    let label = if total == 0 {
+        "Herald".to_owned()
+    } else {
+        format!("Herald ({total})")
+    };
+    if let Some(tray) = app.tray_by_id(TRAY_ID) {
+        let tooltip = if total == 0 {
+            "Herald — no unread".to_owned()
+        } else {
+            format!("Herald — {total} unread")
+        };
+        let _ = tray.set_tooltip(Some(tooltip));
+        let _ = tray.set_title(Some(if total == 0 {
+            String::new()
+        } else {
+            total.to_string()
+        }));
+    }
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = window.set_title(&label);
+        // Dock (macOS), taskbar (Windows: overlay), Unity launcher (Linux): best effort.
+        let _ = window.set_badge_count((total > 0).then_some(i64::from(total)));
+    }
+}
+
+/// Remembers which rooms "Mark all as read" has to mark.
+pub fn set_unread_rooms<R: Runtime>(app: &AppHandle<R>, rooms: Vec<String>) {
+    if let Some(items) = app.try_state::<TrayItems<R>>() {
+        if let Ok(mut r) = items.unread_rooms.lock() {
+            *r = rooms;
+        }
+    }
+}
+
+/// Keeps the Do-not-disturb check item in step with the settings.
+pub fn sync_dnd<R: Runtime>(app: &AppHandle<R>, on: bool) {
+    if let Some(items) = app.try_state::<TrayItems<R>>() {
+        if items.dnd.is_checked().ok() != Some(on) {
+            let _ = items.dnd.set_checked(on);
+        }
+    }
+}
+
+fn toggle_dnd<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let Some(shell) = app.try_state::<Shell<R>>() else {
+            return;
+        };
+        let mut settings = shell.settings();
+        settings.dnd = !settings.dnd;
+        let on = settings.dnd;
+        if let Err(e) = shell.set_settings(settings).await {
+            log::warn!("could not change do-not-disturb: {e}");
+        }
+        sync_dnd(&app, on);
+    });
+}
+
+fn mark_all_read<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let Some(shell) = app.try_state::<Shell<R>>() else {
+            return;
+        };
+        let rooms = app
+            .try_state::<TrayItems<R>>()
+            .and_then(|items| items.unread_rooms.lock().ok().map(|r| r.clone()))
+            .unwrap_or_default();
+        for room_id in rooms {
+            if let Err(e) = shell
+                .client
+                .command(UiCommand::MarkRoomRead { room_id })
+                .await
+            {
+                log::warn!("mark room read from the tray failed: {e}");
+            }
+        }
+        if let Err(e) = shell
+            .client
+            .command(UiCommand::MarkAllNotificationsRead)
+            .await
+        {
+            log::warn!("mark all notifications read from the tray failed: {e}");
+        }
+    });
 }
 
 /// Shows, unminimizes and focuses the main window.
 pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(window) = app.get_webview_window("main") {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
         let _ = window.show();
         let _ = window.unminimize();
         let _ = window.set_focus();

@@ -1,42 +1,94 @@
 //! Command tests through Tauri's mock runtime: no window, no WebKit, the real IPC path
-//! (argument decoding, the command, serialization of the reply or error).
+//! (argument decoding, capability check against the real context, the command, serialization
+//! of the reply or error), with the real shell started on a throw-away profile directory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use herald_protocol::ipc::{ErrorCode, Session, UiCommand, UiError, UiReply};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
+use std::path::Path;
 
-/// Sends `command` through `invoke("dispatch", {command})` and decodes the answer.
-fn dispatch(command: &UiCommand) -> Result<UiReply, UiError> {
+use herald_desktop::ShellConfig;
+use herald_protocol::ipc::{
+    ErrorCode, QuietHours, Session, Settings, Theme, UiCommand, UiError, UiReply,
+};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindow;
+
+/// The app as the binary builds it (minus tray and OS hooks), on a profile in `dir`.
+struct App {
+    _app: tauri::App<MockRuntime>,
+    webview: WebviewWindow<MockRuntime>,
+}
+
+fn app_with(dir: &Path, server_url: Option<&str>) -> App {
+    let config = ShellConfig {
+        profile_dir: Some(dir.to_path_buf()),
+        default_server_url: server_url.map(str::to_owned),
+        use_os_keyring: false,
+        desktop_integration: false,
+    };
     // The real context: its capability file must grant the main window `dispatch`.
-    let app = herald_desktop::with_ipc(mock_builder())
+    let app = herald_desktop::builder_with(mock_builder(), config.clone())
         .build(herald_desktop::context())
         .unwrap();
+    // The mock runtime never runs an event loop, so the setup hook never fires: start here.
+    herald_desktop::start(app.handle(), &config).unwrap();
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .unwrap();
-    let response = get_ipc_response(
-        &webview,
-        InvokeRequest {
-            cmd: "dispatch".into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(serde_json::json!({ "command": command })),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    );
-    match response {
-        Ok(body) => Ok(body.deserialize::<UiReply>().unwrap()),
-        Err(value) => Err(serde_json::from_value::<UiError>(value).unwrap()),
+    App { _app: app, webview }
+}
+
+impl App {
+    /// Sends `command` through `invoke("dispatch", {command})` and decodes the answer.
+    fn dispatch(&self, command: &UiCommand) -> Result<UiReply, UiError> {
+        let response = get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: "dispatch".into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(serde_json::json!({ "command": command })),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        );
+        match response {
+            Ok(body) => Ok(body.deserialize::<UiReply>().unwrap()),
+            Err(value) => Err(serde_json::from_value::<UiError>(value).unwrap()),
+        }
+    }
+
+    fn settings(&self) -> Settings {
+        match self.dispatch(&UiCommand::GetSettings).unwrap() {
+            UiReply::Settings(s) => s,
+            other => panic!("unexpected reply {other:?}"),
+        }
+    }
+}
+
+fn custom_settings() -> Settings {
+    Settings {
+        dnd: true,
+        quiet_hours: Some(QuietHours {
+            from: "22:00".into(),
+            to: "07:00".into(),
+        }),
+        muted_rooms: vec!["r-support".into()],
+        mentions_only: true,
+        previews: false,
+        close_to_tray: false,
+        start_on_login: false,
+        theme: Theme::Dark,
     }
 }
 
 #[test]
 fn app_info_round_trip_answers_name_version_and_protocol() {
-    let reply = dispatch(&UiCommand::AppInfo).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path(), None);
+    let reply = app.dispatch(&UiCommand::AppInfo).unwrap();
     let UiReply::AppInfo(info) = reply else {
         panic!("unexpected reply {reply:?}")
     };
@@ -46,18 +98,160 @@ fn app_info_round_trip_answers_name_version_and_protocol() {
 }
 
 #[test]
-fn view_state_of_a_fresh_profile_is_signed_out() {
-    let reply = dispatch(&UiCommand::GetViewState).unwrap();
+fn view_state_of_a_fresh_profile_is_signed_out_with_the_server_url_prefilled() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path(), Some("http://127.0.0.1:8787"));
+    let reply = app.dispatch(&UiCommand::GetViewState).unwrap();
     let UiReply::ViewState(view) = reply else {
         panic!("unexpected reply {reply:?}")
     };
-    assert!(matches!(view.session, Session::SignedOut { .. }));
+    assert_eq!(
+        view.session,
+        Session::SignedOut {
+            last_server_url: Some("http://127.0.0.1:8787".into())
+        }
+    );
     assert!(view.rooms.is_empty());
+    assert_eq!(view.settings, Settings::default());
 }
 
 #[test]
-fn unavailable_command_fails_with_a_code_not_a_bare_string() {
-    let err = dispatch(&UiCommand::Logout).unwrap_err();
-    assert_eq!(err.code, ErrorCode::Internal);
-    assert!(err.message.contains("logout"), "{}", err.message);
+fn settings_set_then_get_round_trips_and_survive_a_rebuilt_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let wanted = custom_settings();
+    {
+        let app = app_with(dir.path(), None);
+        assert_eq!(app.settings(), Settings::default());
+        let reply = app
+            .dispatch(&UiCommand::SetSettings {
+                settings: wanted.clone(),
+            })
+            .unwrap();
+        assert_eq!(reply, UiReply::Ack);
+        assert_eq!(app.settings(), wanted);
+    }
+    assert!(dir.path().join("settings.json").exists());
+    let app = app_with(dir.path(), None);
+    assert_eq!(app.settings(), wanted);
+    let UiReply::ViewState(view) = app.dispatch(&UiCommand::GetViewState).unwrap() else {
+        panic!("no view state")
+    };
+    assert_eq!(view.settings, wanted, "the view carries the saved settings");
+}
+
+#[test]
+fn set_room_muted_updates_the_saved_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path(), None);
+    app.dispatch(&UiCommand::SetRoomMuted {
+        room_id: "r1".into(),
+        muted: true,
+    })
+    .unwrap();
+    assert_eq!(app.settings().muted_rooms, vec!["r1".to_owned()]);
+    app.dispatch(&UiCommand::SetRoomMuted {
+        room_id: "r1".into(),
+        muted: false,
+    })
+    .unwrap();
+    assert!(app.settings().muted_rooms.is_empty());
+    drop(app);
+    assert!(app_with(dir.path(), None).settings().muted_rooms.is_empty());
+}
+
+#[test]
+fn a_corrupt_settings_file_falls_back_to_defaults_and_is_kept_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("settings.json"), b"{ this is not json").unwrap();
+    let app = app_with(dir.path(), None);
+    assert_eq!(app.settings(), Settings::default());
+    assert!(dir.path().join("settings.json.bad").exists());
+    // And the app still saves new settings over it.
+    app.dispatch(&UiCommand::SetSettings {
+        settings: custom_settings(),
+    })
+    .unwrap();
+    drop(app);
+    assert_eq!(app_with(dir.path(), None).settings(), custom_settings());
+}
+
+#[test]
+fn settings_of_the_wrong_shape_fall_back_to_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("settings.json"),
+        br#"{"settings": {"dnd": "yes please", "theme": 7}}"#,
+    )
+    .unwrap();
+    let app = app_with(dir.path(), None);
+    assert_eq!(app.settings(), Settings::default());
+}
+
+#[test]
+fn opening_an_unknown_room_fails_with_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path(), None);
+    let err = app
+        .dispatch(&UiCommand::OpenRoom {
+            room_id: "nope".into(),
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+}
+
+#[test]
+fn login_to_an_unreachable_server_fails_with_server_unreachable_and_keeps_no_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path(), None);
+    let err = app
+        .dispatch(&UiCommand::Login {
+            server_url: "http://127.0.0.1:1".into(),
+            username: "alice".into(),
+            password: "herald".into(),
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ServerUnreachable);
+    assert!(!dir.path().join("session.token").exists());
+}
+
+#[test]
+fn login_without_a_username_is_invalid_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path(), None);
+    let err = app
+        .dispatch(&UiCommand::Login {
+            server_url: "http://127.0.0.1:1".into(),
+            username: " ".into(),
+            password: "x".into(),
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+}
+
+#[test]
+fn commands_that_need_a_session_fail_with_a_code_when_signed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path(), None);
+    let err = app.dispatch(&UiCommand::RetryConnectionNow).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotSignedIn);
+}
+
+#[test]
+fn open_url_refuses_anything_but_web_and_mail_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path(), None);
+    let err = app
+        .dispatch(&UiCommand::OpenUrl {
+            url: "file:///etc/passwd".into(),
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+}
+
+#[test]
+fn check_for_updates_without_a_feed_fails_with_update_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path(), None);
+    let err = app.dispatch(&UiCommand::CheckForUpdates).unwrap_err();
+    assert_eq!(err.code, ErrorCode::UpdateFailed);
 }

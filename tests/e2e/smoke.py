@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -30,9 +31,12 @@ def main():
     os.makedirs(artifacts, exist_ok=True)
     port, native_port = free_port(), free_port()
     driver_log = open(os.path.join(artifacts, "tauri-driver.log"), "w")
+    # A throw-away profile: the test never touches a real one.
+    profile = tempfile.mkdtemp(prefix="herald-smoke-")
+    env = dict(os.environ, HERALD_PROFILE_DIR=profile)
     driver = subprocess.Popen(
         [shutil.which("tauri-driver") or "tauri-driver", "--port", str(port), "--native-port", str(native_port)],
-        stdout=driver_log, stderr=subprocess.STDOUT, start_new_session=True)
+        stdout=driver_log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     passed, failed = 0, 0
     session = None
     try:
@@ -66,6 +70,7 @@ def main():
             driver.wait(timeout=10)
         except Exception:
             os.killpg(driver.pid, signal.SIGKILL)
+        shutil.rmtree(profile, ignore_errors=True)
     print(f"e2e smoke: {passed} passed, {failed} failed")
     return 1 if failed or not passed else 0
 

@@ -63,6 +63,10 @@ class Session:
     def execute(self, script, args=()):
         return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)})
 
+    def execute_async(self, script, args=()):
+        """Runs `script` with a completion callback as its last argument; returns what it passes."""
+        return self.cmd("POST", "/execute/async", {"script": script, "args": list(args)})
+
     def wait_text(self, css, predicate, timeout=30):
         """Waits until the element matching `css` exists and its text satisfies `predicate`."""
         deadline = time.monotonic() + timeout

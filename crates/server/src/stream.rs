@@ -6,13 +6,52 @@
 //! resumes from a [`StreamPosition`]; [`plan_resume`] decides whether the log can still serve
 //! every event after it, or the client needs a snapshot.
 
+use std::fmt::Write as _;
+use std::sync::Arc;
+
 use herald_protocol::wire::{Event, EventFrame, StreamPosition};
 
 /// One event appended to one user's stream, as committed.
+///
+/// An event that reaches many users (a message to a room of 1,000) is one value shared by all
+/// of them: `event` and its JSON are reference-counted and serialized once, and only the `seq`
+/// differs per user, so fan-out costs one small string per user ([`Committed::frame_text`]),
+/// not one serialization per user or per socket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Committed {
     pub user_id: String,
-    pub frame: EventFrame,
+    /// The gapless position of the event in `user_id`'s stream.
+    pub seq: u64,
+    pub event: Arc<Event>,
+    /// `event` as JSON, exactly as stored in the log.
+    pub json: Arc<str>,
+}
+
+impl Committed {
+    /// The event with this user's seq, as the wire type.
+    pub fn frame(&self) -> EventFrame {
+        EventFrame {
+            seq: self.seq,
+            event: (*self.event).clone(),
+        }
+    }
+
+    /// The whole `event` server frame as JSON text: the shared event JSON with this user's seq
+    /// spliced in. Byte-identical to serializing `ServerFrame::Event(self.frame())`.
+    pub fn frame_text(&self) -> String {
+        event_frame_text(self.seq, &self.json)
+    }
+}
+
+/// `{"type":"event","seq":<seq>,"event":<event_json>}` without re-serializing the event.
+pub fn event_frame_text(seq: u64, event_json: &str) -> String {
+    let mut s = String::with_capacity(event_json.len() + 48);
+    s.push_str(r#"{"type":"event","seq":"#);
+    let _ = write!(s, "{seq}");
+    s.push_str(r#","event":"#);
+    s.push_str(event_json);
+    s.push('}');
+    s
 }
 
 /// Where a user's stream stands.
@@ -73,6 +112,37 @@ pub fn decode_event(json: &str) -> Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use herald_protocol::wire::{Message, ServerFrame, User};
+
+    #[test]
+    fn spliced_event_frame_equals_the_serde_encoding() {
+        let event = Event::MessageCreated {
+            message: Message {
+                id: "m1".into(),
+                room_id: "r1".into(),
+                sender: User {
+                    id: "u\"1".into(),
+                    name: "Ünïcode \u{1F600}".into(),
+                },
+                text: "quote \" backslash \\ newline \n".into(),
+                client_msg_id: Some("c1".into()),
+                reply_to: None,
+                created_at: time::OffsetDateTime::UNIX_EPOCH,
+                edited_at: None,
+            },
+        };
+        let json: Arc<str> = encode_event(&event).unwrap_or_default().into();
+        for seq in [1, 42, u64::MAX] {
+            let c = Committed {
+                user_id: "u".into(),
+                seq,
+                event: Arc::new(event.clone()),
+                json: json.clone(),
+            };
+            let serde = serde_json::to_string(&ServerFrame::Event(c.frame())).unwrap_or_default();
+            assert_eq!(c.frame_text(), serde);
+        }
+    }
 
     fn head(epoch: &str, head: u64, pruned: u64) -> StreamHead {
         StreamHead {

@@ -15,9 +15,8 @@ fn d(seq: u64) -> Delivery {
 }
 
 async fn recv(sub: &mut herald_server::broker::Subscription) -> Delivery {
-    tokio::time::timeout(Duration::from_secs(5), sub.rx.recv())
+    tokio::time::timeout(Duration::from_secs(5), sub.recv())
         .await
-        .unwrap()
         .unwrap()
 }
 
@@ -51,7 +50,7 @@ async fn a_full_subscriber_is_cut_off_and_signalled_without_blocking(b: Arc<dyn 
     for i in 1..=10 {
         b.publish("u", d(i));
     }
-    tokio::time::timeout(Duration::from_secs(5), slow.signal.overflowed())
+    tokio::time::timeout(Duration::from_secs(5), slow.mailbox.overflowed())
         .await
         .unwrap();
     for i in 1..=10 {

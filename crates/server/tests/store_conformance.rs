@@ -52,13 +52,13 @@ async fn events_have_gapless_seqs_per_user_in_one_stable_epoch(store: Arc<dyn St
         .await
         .unwrap();
     assert_eq!(created.len(), 2);
-    assert!(created.iter().all(|c| c.frame.seq == 1));
+    assert!(created.iter().all(|c| c.seq == 1));
     let sent = s
         .send_message("alice", &msg(&room.id, Some("c1"), "hi"))
         .await
         .unwrap();
     assert_eq!(
-        sent.events.iter().map(|c| c.frame.seq).collect::<Vec<_>>(),
+        sent.events.iter().map(|c| c.seq).collect::<Vec<_>>(),
         vec![2, 2]
     );
     s.create_notifications(&["bob".into()], &note("n"))
@@ -165,7 +165,7 @@ async fn unread_counts_follow_messages_and_read_marks(store: Arc<dyn Store>) {
     assert_eq!(s.room_for("alice", &room.id).await.unwrap().unread_count, 0);
     let (read, events) = s.mark_room_read("bob", &room.id, &m1.id).await.unwrap();
     assert_eq!(read.unread_count, 1);
-    assert!(matches!(events[0].frame.event, Event::RoomRead(_)));
+    assert!(matches!(*events[0].event, Event::RoomRead(_)));
     assert_eq!(s.room_for("bob", &room.id).await.unwrap().unread_count, 1);
 }
 
@@ -222,7 +222,7 @@ async fn accepting_a_friend_request_creates_a_direct_room_and_a_notification(
     let carol: Vec<_> = events
         .iter()
         .filter(|c| c.user_id == "carol")
-        .map(|c| &c.frame.event)
+        .map(|c| &*c.event)
         .collect();
     assert!(carol
         .iter()
@@ -278,6 +278,63 @@ async fn pruning_keeps_the_last_n_events_and_records_the_gap(store: Arc<dyn Stor
     );
 }
 
+async fn a_message_to_a_big_room_is_one_gapless_event_per_member_sharing_one_body(
+    store: Arc<dyn Store>,
+) {
+    // given 300 members whose streams are at different heads (some have none yet)
+    let s = store;
+    let mut ids = Vec::new();
+    for i in 0..300 {
+        let id = format!("u{i:03}");
+        s.ensure_user(&NewUser {
+            id: id.clone(),
+            username: id.clone(),
+            name: id.clone(),
+            password_hash: "x".into(),
+        })
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    let busy: Vec<String> = ids.iter().step_by(3).cloned().collect();
+    s.create_notifications(&busy, &note("earlier"))
+        .await
+        .unwrap();
+    let (room, created) = s.create_room("big", RoomKind::General, &ids).await.unwrap();
+    assert_eq!(created.len(), 300);
+    // when two messages are sent
+    let mut all = created;
+    for text in ["one", "two"] {
+        let sent = s
+            .send_message("u000", &msg(&room.id, None, text))
+            .await
+            .unwrap();
+        assert_eq!(sent.events.len(), 300);
+        all.extend(sent.events);
+    }
+    // then every member's stream is gapless from 1 and holds exactly its events, in order
+    for id in &ids {
+        let log = s.events_after(id, 0, 100).await.unwrap();
+        let offset = u64::from(busy.contains(id));
+        assert_eq!(
+            log.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (1..=3 + offset).collect::<Vec<_>>(),
+            "{id}"
+        );
+        let mine: Vec<_> = all.iter().filter(|c| &c.user_id == id).collect();
+        assert_eq!(mine.len(), 3);
+        for c in mine {
+            assert_eq!(log[(c.seq - 1) as usize].event, *c.event);
+        }
+        assert!(
+            matches!(&log[log.len() - 1].event, Event::MessageCreated { message } if message.text == "two")
+        );
+    }
+    // and the committed events of one message share one serialized body
+    let last: Vec<_> = all.iter().rev().take(300).collect();
+    assert!(last.windows(2).all(|w| Arc::ptr_eq(&w[0].json, &w[1].json)));
+}
+
 macro_rules! conformance {
     ($module:ident, $make:expr) => {
         mod $module {
@@ -298,6 +355,7 @@ macro_rules! conformance {
             case!(snapshot_is_the_state_at_its_seq);
             case!(accepting_a_friend_request_creates_a_direct_room_and_a_notification);
             case!(pruning_keeps_the_last_n_events_and_records_the_gap);
+            case!(a_message_to_a_big_room_is_one_gapless_event_per_member_sharing_one_body);
         }
     };
 }

@@ -2,81 +2,22 @@
 //!
 //! Every command answers at once (the engine never waits on the network): sends go to the
 //! outbox, read marks and notification actions are applied optimistically and queued as
-//! [`Op`]s, transmitted when the socket is live (re-sent after a reconnect if unanswered), and
+//! [`Op`]s (see [`super::ops`]), transmitted when the socket is live (re-sent after a reconnect if unanswered), and
 //! reconciled with the server's reply — its answer replaces the optimistic state, an error
 //! reverts it.
 
 use herald_protocol::ipc::{AppInfo, ErrorCode, Settings, UiCommand, UiError, UiEvent, UiReply};
 use herald_protocol::wire::{
-    self, ClientFrame, Empty, FriendRequest, FriendRequestOk, FriendRequestStatus, LoadHistory,
-    LoadHistoryOk, MarkRoomRead, MarkRoomReadOk, Message, Notification, NotificationOk,
-    NotificationRef, Reply, RespondFriendRequest, SendMessageOk, SnoozeNotification, TypingUpdate,
-    MAX_MESSAGE_CHARS,
+    self, ClientFrame, FriendRequestStatus, LoadHistory, Message, Notification, NotificationRef,
+    RespondFriendRequest, SnoozeNotification, TypingUpdate, MAX_MESSAGE_CHARS,
 };
 use herald_protocol::Timestamp;
 
-use super::outbox::{echo, ReplyEffect};
+use super::ops::{Op, Revert};
+use super::outbox::echo;
 use super::reducer::chat_message;
 use super::{Engine, Now, Output};
 use crate::store::OutboxEntry;
-
-/// A server request other than `send_message`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Op {
-    MarkRoomRead(MarkRoomRead),
-    MarkNotificationRead(NotificationRef),
-    MarkAll,
-    Archive(NotificationRef),
-    Snooze(SnoozeNotification),
-    LoadHistory(LoadHistory),
-    RespondFriend(RespondFriendRequest),
-    Ping,
-}
-
-impl Op {
-    pub fn frame(&self, id: String) -> ClientFrame {
-        use wire::Req;
-        match self.clone() {
-            Op::MarkRoomRead(p) => ClientFrame::MarkRoomRead(Req { id, params: p }),
-            Op::MarkNotificationRead(p) => ClientFrame::MarkNotificationRead(Req { id, params: p }),
-            Op::MarkAll => ClientFrame::MarkAllNotificationsRead(Req {
-                id,
-                params: Empty {},
-            }),
-            Op::Archive(p) => ClientFrame::ArchiveNotification(Req { id, params: p }),
-            Op::Snooze(p) => ClientFrame::SnoozeNotification(Req { id, params: p }),
-            Op::LoadHistory(p) => ClientFrame::LoadHistory(Req { id, params: p }),
-            Op::RespondFriend(p) => ClientFrame::RespondFriendRequest(Req { id, params: p }),
-            Op::Ping => ClientFrame::Ping(Req {
-                id,
-                params: Empty {},
-            }),
-        }
-    }
-}
-
-/// What to restore if the server refuses an optimistic change.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Revert {
-    Nothing,
-    RoomUnread {
-        room_id: String,
-        unread: u32,
-    },
-    Notification(Box<Notification>),
-    AllNotifications {
-        items: Vec<Notification>,
-        unread: u32,
-    },
-    FriendRequest(Box<FriendRequest>),
-}
-
-/// A queued or in-flight operation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PendingOp {
-    pub op: Op,
-    pub revert: Revert,
-}
 
 fn invalid(msg: &str) -> UiError {
     UiError::new(ErrorCode::InvalidInput, msg)
@@ -242,7 +183,9 @@ impl Engine {
                 self.queue_op(
                     now,
                     Op::RespondFriend(RespondFriendRequest { request_id, accept }),
-                    Revert::FriendRequest(Box::new(prev)),
+                    Revert::FriendRequest {
+                        request: Box::new(prev),
+                    },
                 );
                 Ok(UiReply::Ack)
             }
@@ -431,7 +374,7 @@ impl Engine {
         self.queue_op(now, op, Revert::Nothing);
     }
 
-    fn merge_history(&mut self, room_id: &str, messages: Vec<Message>) {
+    pub(crate) fn merge_history(&mut self, room_id: &str, messages: Vec<Message>) {
         let me = self.model.me.clone();
         let per_room = self.model.messages.entry(room_id.to_owned()).or_default();
         let mut fresh = Vec::new();
@@ -470,208 +413,13 @@ impl Engine {
         self.ui.push(UiEvent::NotificationsUnread {
             count: self.model.notifications_unread,
         });
-        self.queue_op(now, op(id.to_owned()), Revert::Notification(Box::new(prev)));
+        self.queue_op(
+            now,
+            op(id.to_owned()),
+            Revert::Notification {
+                notification: Box::new(prev),
+            },
+        );
         Ok(UiReply::Ack)
-    }
-
-    /// Queues an operation (a newer read mark of the same room replaces a queued one).
-    fn queue_op(&mut self, now: Now, op: Op, revert: Revert) {
-        if let Op::MarkRoomRead(m) = &op {
-            if let Some(q) = self
-                .ops_queued
-                .iter_mut()
-                .find(|q| matches!(&q.op, Op::MarkRoomRead(x) if x.room_id == m.room_id))
-            {
-                q.op = op;
-                return;
-            }
-        }
-        self.ops_queued.push_back(super::PendingOp { op, revert });
-        self.flush_sends(now);
-    }
-
-    /// Opening or looking at a room: unread to zero now, toasts withdrawn, server told.
-    pub(crate) fn read_room_locally(&mut self, room_id: &str) {
-        let Some(prev) = self.model.set_unread(room_id, 0, &mut self.changes) else {
-            return;
-        };
-        if self.policy.room_opened(room_id) {
-            self.ui.push(UiEvent::ToastsWithdrawn {
-                room_id: room_id.to_owned(),
-            });
-        }
-        self.push_room(room_id);
-        let up_to = self
-            .model
-            .messages
-            .get(room_id)
-            .and_then(|m| m.list.last())
-            .map(|m| m.id.clone());
-        if let Some(up_to) = up_to {
-            let now = self.now;
-            let op = Op::MarkRoomRead(MarkRoomRead {
-                room_id: room_id.to_owned(),
-                up_to,
-            });
-            self.queue_op(
-                now,
-                op,
-                Revert::RoomUnread {
-                    room_id: room_id.to_owned(),
-                    unread: prev,
-                },
-            );
-        }
-    }
-
-    /// A message arrived in the room being looked at: tell the server it is read.
-    pub(crate) fn queue_mark_read(&mut self, room_id: &str) {
-        let up_to = self
-            .model
-            .messages
-            .get(room_id)
-            .and_then(|m| m.list.last())
-            .map(|m| m.id.clone());
-        if let Some(up_to) = up_to {
-            let now = self.now;
-            let op = Op::MarkRoomRead(MarkRoomRead {
-                room_id: room_id.to_owned(),
-                up_to,
-            });
-            self.queue_op(now, op, Revert::Nothing);
-        }
-    }
-
-    /// A `reply` arrived: the outbox's, or an operation's.
-    pub(crate) fn handle_reply(&mut self, now: Now, reply: Reply) {
-        let id = reply.id.clone();
-        if id.starts_with('s') {
-            let result = reply.into_result::<SendMessageOk>().map(|ok| ok.message);
-            match self.outbox.on_reply(now.mono, &id, result) {
-                ReplyEffect::NotOurs => {}
-                ReplyEffect::Sent {
-                    client_msg_id,
-                    message,
-                } => {
-                    self.changes.outbox_removed.push(client_msg_id.clone());
-                    self.model.add_message(&message, true, &mut self.changes);
-                    let mut cm = chat_message(&message, self.model.me.as_ref());
-                    cm.key = client_msg_id;
-                    self.ui.push(UiEvent::MessagesUpserted {
-                        room_id: message.room_id.clone(),
-                        messages: vec![cm],
-                    });
-                    self.push_room(&message.room_id);
-                }
-                ReplyEffect::Failed { client_msg_id, .. } => {
-                    if let (Some(entry), Some(me)) = (
-                        self.outbox.get(&client_msg_id).cloned(),
-                        self.model.me.clone(),
-                    ) {
-                        self.ui.push(UiEvent::MessagesUpserted {
-                            room_id: entry.room_id.clone(),
-                            messages: vec![echo(&entry, &me)],
-                        });
-                        self.changes.outbox.push(entry);
-                    }
-                }
-                ReplyEffect::Retry { .. } => {}
-            }
-            return;
-        }
-        let Some(pending) = self.ops_inflight.remove(&id) else {
-            return;
-        };
-        match pending.op {
-            Op::MarkRoomRead(_) => match reply.into_result::<MarkRoomReadOk>() {
-                Ok(r) => {
-                    self.model
-                        .set_unread(&r.room_id, r.unread_count, &mut self.changes);
-                    self.push_room(&r.room_id);
-                }
-                Err(e) => self.revert(pending.revert, &e),
-            },
-            Op::MarkNotificationRead(_) | Op::Archive(_) | Op::Snooze(_) => {
-                match reply.into_result::<NotificationOk>() {
-                    Ok(ok) => {
-                        self.model
-                            .upsert_notification(ok.notification.clone(), &mut self.changes);
-                        self.ui
-                            .push(UiEvent::NotificationUpserted(Box::new(ok.notification)));
-                        self.ui.push(UiEvent::NotificationsUnread {
-                            count: self.model.notifications_unread,
-                        });
-                    }
-                    Err(e) => self.revert(pending.revert, &e),
-                }
-            }
-            Op::MarkAll | Op::Ping => {
-                if let Err(e) = reply.into_result::<Empty>() {
-                    self.revert(pending.revert, &e);
-                }
-            }
-            Op::RespondFriend(_) => match reply.into_result::<FriendRequestOk>() {
-                Ok(ok) => {
-                    self.model
-                        .upsert_friend_request(ok.request.clone(), &mut self.changes);
-                    self.ui
-                        .push(UiEvent::FriendRequestUpserted(Box::new(ok.request)));
-                }
-                Err(e) => self.revert(pending.revert, &e),
-            },
-            Op::LoadHistory(h) => match reply.into_result::<LoadHistoryOk>() {
-                Ok(ok) => {
-                    self.merge_history(&h.room_id, ok.messages);
-                    if let Some(st) = self.model.rooms.get_mut(&h.room_id) {
-                        st.has_more = ok.has_more;
-                    }
-                    self.push_room(&h.room_id);
-                    self.ui.push(UiEvent::HistoryLoaded {
-                        room_id: h.room_id,
-                        has_more: ok.has_more,
-                        error: None,
-                    });
-                }
-                Err(e) => self.ui.push(UiEvent::HistoryLoaded {
-                    room_id: h.room_id,
-                    has_more: true,
-                    error: Some(UiError::new(e.code.into(), e.message)),
-                }),
-            },
-        }
-    }
-
-    fn revert(&mut self, revert: Revert, err: &wire::ErrorBody) {
-        tracing::warn!(code = ?err.code, message = %err.message, "server refused an optimistic change; reverting");
-        match revert {
-            Revert::Nothing => {}
-            Revert::RoomUnread { room_id, unread } => {
-                self.model.set_unread(&room_id, unread, &mut self.changes);
-                self.push_room(&room_id);
-            }
-            Revert::Notification(n) => {
-                self.model
-                    .upsert_notification((*n).clone(), &mut self.changes);
-                self.ui.push(UiEvent::NotificationUpserted(n));
-                self.ui.push(UiEvent::NotificationsUnread {
-                    count: self.model.notifications_unread,
-                });
-            }
-            Revert::AllNotifications { items, unread } => {
-                for n in items {
-                    self.model.notifications.insert(n.id.clone(), n.clone());
-                    self.changes.notifications.push(n.clone());
-                    self.ui.push(UiEvent::NotificationUpserted(Box::new(n)));
-                }
-                self.model.notifications_unread = unread;
-                self.changes.notifications_unread = Some(unread);
-                self.ui.push(UiEvent::NotificationsUnread { count: unread });
-            }
-            Revert::FriendRequest(f) => {
-                self.model
-                    .upsert_friend_request((*f).clone(), &mut self.changes);
-                self.ui.push(UiEvent::FriendRequestUpserted(f));
-            }
-        }
     }
 }

@@ -11,6 +11,8 @@
 
 pub mod commands;
 pub mod connection;
+mod frames;
+pub mod ops;
 pub mod outbox;
 pub mod policy;
 pub mod reducer;
@@ -25,18 +27,16 @@ use std::time::{Duration, Instant};
 use herald_protocol::ipc::{
     ConnStatus, DisconnectReason, Session, Settings, UiEvent, UiEventBatch, ViewState,
 };
-use herald_protocol::wire::{
-    ClientFrame, Event, EventFrame, Message, Req, ServerFrame, Snapshot, StreamPosition, User,
-};
+use herald_protocol::wire::{ClientFrame, Req, StreamPosition};
 use herald_protocol::Timestamp;
 
 use crate::store::{Changes, StoredSession, StoredState};
-use commands::{Op, PendingOp};
 use connection::{ConnAction, ConnState, Connection, ConnectionConfig, Rng};
+use ops::{Op, PendingOp};
 use outbox::Outbox;
-use policy::{Alert, NativeNotification, Policy, PolicyContext};
+use policy::{NativeNotification, Policy};
 use reducer::{chat_message, Model, UiQueue};
-use sync::{EventVerdict, Sync};
+use sync::Sync;
 
 /// The time of an input: monotonic for timers, wall (with the user's UTC offset) for
 /// timestamps, quiet hours and sleep detection.
@@ -148,6 +148,15 @@ impl Engine {
             model.friend_requests.insert(f.id.clone(), f);
         }
         model.drafts = stored.drafts.into_iter().collect();
+        // Operations queued before the last exit (or crash) go out again once connected.
+        let mut ops_queued = VecDeque::new();
+        let mut unreadable = Vec::new();
+        for row in &stored.ops {
+            match PendingOp::restore(row) {
+                Some(op) => ops_queued.push_back(op),
+                None => unreadable.push(row.key.clone()),
+            }
+        }
         let mut e = Self {
             conn: Connection::new(cfg.connection.clone(), cfg.seed),
             sync: Sync::new(stored.position),
@@ -160,9 +169,12 @@ impl Engine {
             active_room: None,
             focused: true,
             out: VecDeque::new(),
-            changes: Changes::default(),
+            changes: Changes {
+                ops_removed: unreadable,
+                ..Default::default()
+            },
             deferred: Vec::new(),
-            ops_queued: VecDeque::new(),
+            ops_queued,
             ops_inflight: HashMap::new(),
             mark_read: BTreeSet::new(),
             next_req: 0,
@@ -335,227 +347,6 @@ impl Engine {
         }
     }
 
-    // -----------------------------------------------------------------------------------------
-    // Inputs: frames
-
-    /// A text frame arrived; undecodable text is logged and skipped (forward compatible).
-    pub fn handle_text(&mut self, now: Now, text: &str) {
-        match serde_json::from_str::<ServerFrame>(text) {
-            Ok(frame) => self.handle_frame(now, frame),
-            Err(e) => {
-                self.tick(now);
-                self.conn.heard(now);
-                tracing::warn!(error = %e, "undecodable server frame skipped");
-            }
-        }
-    }
-
-    /// A decoded server frame arrived.
-    pub fn handle_frame(&mut self, now: Now, frame: ServerFrame) {
-        self.tick(now);
-        self.conn.heard(now);
-        if !self.conn.socket_open() {
-            return;
-        }
-        match frame {
-            ServerFrame::Welcome(w) => {
-                if let Some(s) = self.session.as_mut() {
-                    if s.user != w.user {
-                        s.user = w.user.clone();
-                        self.changes.session = Some(Some(s.clone()));
-                    }
-                }
-                self.model.me = Some(w.user.clone());
-                self.sync.on_welcome(&w);
-                self.check_caught_up(now);
-            }
-            ServerFrame::Snapshot(s) => self.apply_snapshot(now, s),
-            ServerFrame::Event(ev) => self.apply_event_frame(now, ev),
-            ServerFrame::Typing(t) => {
-                let me = self
-                    .model
-                    .me
-                    .as_ref()
-                    .map(|u| u.id == t.user.id)
-                    .unwrap_or(false);
-                if !me
-                    && self
-                        .model
-                        .set_typing(now.mono, &t.room_id, &t.user, t.typing)
-                {
-                    self.push_room(&t.room_id);
-                }
-            }
-            ServerFrame::Reply(r) => self.handle_reply(now, r),
-            ServerFrame::Error(e) => {
-                tracing::warn!(code = ?e.code, message = %e.message, "server error frame")
-            }
-            ServerFrame::Unknown => {}
-        }
-    }
-
-    fn apply_snapshot(&mut self, now: Now, s: Snapshot) {
-        if !self.sync.on_snapshot(s.seq) {
-            return;
-        }
-        self.model.clear_server_state();
-        self.changes = Changes {
-            session: self.changes.session.take(),
-            ..Default::default()
-        };
-        self.changes.reset_server_state = true;
-        for r in s.rooms {
-            self.model.upsert_room(r, &mut self.changes);
-        }
-        for n in s.notifications.items {
-            self.model.notifications.insert(n.id.clone(), n.clone());
-            self.changes.notifications.push(n);
-        }
-        self.model.notifications_unread = s.notifications.unread;
-        self.changes.notifications_unread = Some(s.notifications.unread);
-        for f in s.friend_requests {
-            self.model.upsert_friend_request(f, &mut self.changes);
-        }
-        self.changes.position = self.sync.applied().cloned();
-        self.ui.push(UiEvent::Reset(Box::new(self.view_state())));
-        self.check_caught_up(now);
-    }
-
-    fn apply_event_frame(&mut self, now: Now, ev: EventFrame) {
-        match self.sync.on_event(ev.seq) {
-            EventVerdict::Ignore => return,
-            EventVerdict::Gap => {
-                tracing::info!(seq = ev.seq, "gap in the stream: resuming again");
-                let actions = self.conn.fail(now, DisconnectReason::TransportClosed, true);
-                self.after_disconnect();
-                self.run_conn(actions);
-                return;
-            }
-            EventVerdict::Apply => {}
-        }
-        self.apply_event(now, ev.event);
-        self.changes.position = self.sync.applied().cloned();
-        self.check_caught_up(now);
-    }
-
-    fn apply_event(&mut self, now: Now, event: Event) {
-        match event {
-            Event::MessageCreated { message } => self.on_message(now, message),
-            Event::RoomCreated { room } | Event::RoomUpdated { room } => {
-                let id = room.id.clone();
-                self.model.upsert_room(room, &mut self.changes);
-                self.push_room(&id);
-            }
-            Event::RoomRead(r) => {
-                self.model
-                    .set_unread(&r.room_id, r.unread_count, &mut self.changes);
-                if r.unread_count == 0 && self.policy.room_opened(&r.room_id) {
-                    self.ui.push(UiEvent::ToastsWithdrawn {
-                        room_id: r.room_id.clone(),
-                    });
-                }
-                self.push_room(&r.room_id);
-            }
-            Event::NotificationCreated { notification }
-            | Event::NotificationUpdated { notification } => {
-                let mut alerts = Vec::new();
-                let mut keys = Vec::new();
-                let ctx = policy_ctx(
-                    self.model.me.as_ref(),
-                    &self.settings,
-                    self.active_room.as_deref(),
-                    self.focused,
-                    now.wall,
-                );
-                self.policy
-                    .on_notification(now.mono, &notification, &ctx, &mut keys, &mut alerts);
-                self.changes.notified.extend(keys);
-                self.model
-                    .upsert_notification(notification.clone(), &mut self.changes);
-                self.ui
-                    .push(UiEvent::NotificationUpserted(Box::new(notification)));
-                self.ui.push(UiEvent::NotificationsUnread {
-                    count: self.model.notifications_unread,
-                });
-                self.emit_alerts(alerts);
-            }
-            Event::NotificationsReadAll {} => {
-                self.model.read_all_notifications(&mut self.changes);
-                self.ui.push(UiEvent::NotificationsReadAll);
-                self.ui.push(UiEvent::NotificationsUnread { count: 0 });
-            }
-            Event::FriendRequestCreated { request } | Event::FriendRequestUpdated { request } => {
-                self.model
-                    .upsert_friend_request(request.clone(), &mut self.changes);
-                self.ui
-                    .push(UiEvent::FriendRequestUpserted(Box::new(request)));
-            }
-            Event::Unknown => {}
-        }
-    }
-
-    fn on_message(&mut self, now: Now, message: Message) {
-        let own = self
-            .model
-            .me
-            .as_ref()
-            .map(|u| u.id == message.sender.id)
-            .unwrap_or(false);
-        if own {
-            if let Some(c) = &message.client_msg_id {
-                if self.outbox.confirmed_by_event(c) {
-                    self.changes.outbox_removed.push(c.clone());
-                }
-            }
-        }
-        let looking = self.focused && self.active_room.as_deref() == Some(message.room_id.as_str());
-        if !self.model.add_message(&message, looking, &mut self.changes) {
-            return;
-        }
-        if looking && !own {
-            self.mark_read.insert(message.room_id.clone());
-        }
-        let mut alerts = Vec::new();
-        let mut keys = Vec::new();
-        let ctx = policy_ctx(
-            self.model.me.as_ref(),
-            &self.settings,
-            self.active_room.as_deref(),
-            self.focused,
-            now.wall,
-        );
-        let room = self.model.rooms.get(&message.room_id).map(|r| &r.room);
-        self.policy
-            .on_message(now.mono, &message, room, &ctx, &mut keys, &mut alerts);
-        self.changes.notified.extend(keys);
-        let cm = chat_message(&message, self.model.me.as_ref());
-        self.ui.push(UiEvent::MessagesUpserted {
-            room_id: message.room_id.clone(),
-            messages: vec![cm],
-        });
-        self.push_room(&message.room_id);
-        self.emit_alerts(alerts);
-    }
-
-    pub(crate) fn emit_alerts(&mut self, alerts: Vec<Alert>) {
-        for a in alerts {
-            self.ui.push(UiEvent::Toast(Box::new(a.toast)));
-            if let Some(n) = a.native {
-                self.deferred.push(Output::Notify(n));
-            }
-        }
-    }
-
-    fn check_caught_up(&mut self, now: Now) {
-        if matches!(self.conn.state(), ConnState::Connecting { open: true, .. })
-            && self.sync.caught_up()
-        {
-            self.conn.synced(now);
-            self.push_status();
-            self.flush_sends(now);
-        }
-    }
-
     /// Transmits what waits for a live socket: the outbox, then queued operations.
     pub(crate) fn flush_sends(&mut self, now: Now) {
         if !self.is_live() {
@@ -585,7 +376,7 @@ impl Engine {
     }
 
     /// Bookkeeping when a socket went away: in-flight sends and operations go back to pending.
-    fn after_disconnect(&mut self) {
+    pub(crate) fn after_disconnect(&mut self) {
         self.sync.reset_phase();
         self.outbox.disconnected();
         let mut inflight: Vec<(String, PendingOp)> = self.ops_inflight.drain().collect();
@@ -597,7 +388,7 @@ impl Engine {
         }
     }
 
-    fn run_conn(&mut self, actions: Vec<ConnAction>) {
+    pub(crate) fn run_conn(&mut self, actions: Vec<ConnAction>) {
         for a in actions {
             match a {
                 ConnAction::Open { attempt } => self.out.push_back(Output::Open { attempt }),
@@ -619,7 +410,7 @@ impl Engine {
     }
 
     /// Records the time of an input and reacts to a detected sleep.
-    fn tick(&mut self, now: Now) {
+    pub(crate) fn tick(&mut self, now: Now) {
         self.now = now;
     }
 
@@ -745,24 +536,5 @@ impl Engine {
             );
         }
         out
-    }
-}
-
-/// The policy's view of the engine, built from disjoint fields so the policy can be borrowed
-/// mutably at the same time.
-pub(crate) fn policy_ctx<'a>(
-    me: Option<&'a User>,
-    settings: &'a Settings,
-    active_room: Option<&'a str>,
-    focused: bool,
-    wall: Timestamp,
-) -> PolicyContext<'a> {
-    PolicyContext {
-        me: me.map(|u| u.id.as_str()),
-        my_name: me.map(|u| u.name.as_str()),
-        active_room,
-        focused,
-        settings,
-        local: wall,
     }
 }

@@ -138,7 +138,7 @@ impl Model {
                 changes.messages.push(m.clone());
             }
         }
-        changes.rooms.push(room);
+        changes.put_room(room);
     }
 
     /// Adds a message; bumps the room's last message and, for others' messages, its unread
@@ -172,7 +172,7 @@ impl Model {
                     st.room.unread_count = st.room.unread_count.saturating_add(1);
                 }
                 st.typing.retain(|(u, _)| u.id != m.sender.id);
-                changes.rooms.push(st.room.clone());
+                changes.put_room(st.room.clone());
             }
         }
         true
@@ -182,7 +182,7 @@ impl Model {
         let st = self.rooms.get_mut(room_id)?;
         let prev = st.room.unread_count;
         st.room.unread_count = unread;
-        changes.rooms.push(st.room.clone());
+        changes.put_room(st.room.clone());
         Some(prev)
     }
 

@@ -768,8 +768,89 @@ fn the_outbox_survives_a_restart_and_is_sent_once_connected() {
     assert_eq!(s2.sends().len(), 1);
 }
 
+#[test]
+fn queued_read_marks_and_notification_actions_survive_a_crash_and_are_sent_once() {
+    // given a live session with a bell item and a room message, then the socket drops
+    let mut s = Sim::live(vec![room("r1", "Job #12")]);
+    s.frames(vec![
+        Sim::event(
+            1,
+            Event::NotificationCreated {
+                notification: notif("n1"),
+            },
+        ),
+        new_message(2, msg("m1", "r1", "bob", "hi", 1)),
+    ]);
+    let now = s.now();
+    s.engine.transport_closed(now, None);
+    s.drain();
+    // when, offline, the user marks the notification read and reads the room
+    s.command(UiCommand::MarkNotificationRead {
+        notification_id: "n1".into(),
+    });
+    s.command(UiCommand::MarkRoomRead {
+        room_id: "r1".into(),
+    });
+    // then both are stored before anything is sent
+    let sent_before = s.sent.len();
+    assert_eq!(s.store.load(50).unwrap().ops.len(), 2);
+    // and after a crash (the engine is dropped) and a restart from the store
+    let mut s2 = Sim::with_store(s.store.clone(), EngineConfig::default());
+    s2.engine.start(s2.now());
+    s2.drain();
+    s2.open();
+    s2.welcome("e1", 2, true);
+    let ops: Vec<String> = s2
+        .sent
+        .iter()
+        .filter_map(|f| match f {
+            ClientFrame::MarkNotificationRead(r) => Some(r.id.clone()),
+            ClientFrame::MarkRoomRead(r) => Some(r.id.clone()),
+            _ => None,
+        })
+        .collect();
+    // each is transmitted once, in the order given
+    assert_eq!(ops.len(), 2, "{:?}", s2.sent);
+    assert!(matches!(
+        s2.sent.iter().rev().nth(1),
+        Some(ClientFrame::MarkNotificationRead(_))
+    ));
+    assert_eq!(s.sent.len(), sent_before);
+    // and once the server answers, they leave the store
+    for id in ops {
+        s2.frame(ServerFrame::Reply(Reply::error(
+            id,
+            WireCode::NotFound,
+            "gone",
+        )));
+    }
+    assert!(s2.store.load(50).unwrap().ops.is_empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reducer, read marks, paging
+
+#[test]
+fn an_isolated_event_reaches_the_ui_at_once_and_a_burst_at_most_once_per_frame_interval() {
+    let mut s = Sim::live(vec![room("r1", "Job #12")]);
+    s.advance(Duration::from_millis(100));
+    // given a quiet UI for longer than a frame interval
+    let before = s.engine.ui_batches();
+    s.advance(Duration::from_millis(30));
+    assert_eq!(s.engine.ui_batches(), before, "quiet");
+    // when one message arrives
+    s.frame(new_message(1, msg("m1", "r1", "bob", "one", 1)));
+    // then its batch goes out in the same drain (leading edge), without waiting for a frame
+    assert_eq!(s.engine.ui_batches(), before + 1);
+    // when more arrive within the next frame interval
+    s.advance(Duration::from_millis(5));
+    s.frame(new_message(2, msg("m2", "r1", "bob", "two", 2)));
+    s.frame(new_message(3, msg("m3", "r1", "bob", "three", 3)));
+    // then they wait for the interval to end and go out together
+    assert_eq!(s.engine.ui_batches(), before + 1);
+    s.advance(Duration::from_millis(11));
+    assert_eq!(s.engine.ui_batches(), before + 2);
+}
 
 #[test]
 fn a_burst_reaches_the_ui_as_few_coalesced_batches() {

@@ -4,7 +4,7 @@ use herald_protocol::ipc::Settings;
 use herald_protocol::wire::{Message, Room, RoomKind, StreamPosition, User};
 use time::macros::datetime;
 
-use super::{Changes, MemoryStore, OutboxEntry, SqliteStore, Store, StoredSession};
+use super::{Changes, MemoryStore, OutboxEntry, SqliteStore, Store, StoredOp, StoredSession};
 
 fn user(id: &str) -> User {
     User {
@@ -201,7 +201,50 @@ fn outbox_removal_and_empty_draft_delete(s: &mut dyn Store) {
     assert!(st.drafts.is_empty());
 }
 
+fn op(key: &str, json: &str) -> StoredOp {
+    StoredOp {
+        key: key.into(),
+        json: json.into(),
+    }
+}
+
+fn queued_operations_load_in_key_order_survive_a_reset_and_go_with_the_profile(s: &mut dyn Store) {
+    // given two queued operations, the first one updated in place
+    s.apply(&Changes {
+        session: Some(Some(session("alice"))),
+        ops: vec![op("002", "b"), op("001", "a")],
+        ..Default::default()
+    })
+    .unwrap();
+    s.apply(&Changes {
+        ops: vec![op("001", "a2")],
+        reset_server_state: true,
+        ..Default::default()
+    })
+    .unwrap();
+    // then they load oldest first, a snapshot reset keeps them
+    assert_eq!(
+        s.load(50).unwrap().ops,
+        vec![op("001", "a2"), op("002", "b")]
+    );
+    // when one is settled, only the other remains
+    s.apply(&Changes {
+        ops_removed: vec!["001".into()],
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(s.load(50).unwrap().ops, vec![op("002", "b")]);
+    // and signing out drops them with the profile
+    s.apply(&Changes {
+        session: Some(None),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(s.load(50).unwrap().ops.is_empty());
+}
+
 fn suite(make: impl Fn() -> Box<dyn Store>) {
+    queued_operations_load_in_key_order_survive_a_reset_and_go_with_the_profile(&mut *make());
     stores_and_loads_everything_it_is_given(&mut *make());
     upserts_messages_by_id_and_pages_backwards(&mut *make());
     a_reset_keeps_outbox_drafts_and_dedupe_set(&mut *make());

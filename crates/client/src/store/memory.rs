@@ -7,7 +7,9 @@ use herald_protocol::ipc::Settings;
 use herald_protocol::wire::{FriendRequest, Message, Notification, Room, StreamPosition};
 use herald_protocol::Timestamp;
 
-use super::{message_order, Changes, OutboxEntry, Store, StoreError, StoredSession, StoredState};
+use super::{
+    message_order, Changes, OutboxEntry, Store, StoreError, StoredOp, StoredSession, StoredState,
+};
 
 /// See the module docs.
 #[derive(Debug, Default, Clone)]
@@ -22,6 +24,7 @@ pub struct MemoryStore {
     notifications_unread: u32,
     friend_requests: BTreeMap<String, FriendRequest>,
     outbox: BTreeMap<String, OutboxEntry>,
+    ops: BTreeMap<String, StoredOp>,
     drafts: BTreeMap<String, String>,
     notified: HashSet<String>,
     settings: Option<Settings>,
@@ -62,6 +65,7 @@ impl Store for MemoryStore {
             notifications_unread: self.notifications_unread,
             friend_requests: self.friend_requests.values().cloned().collect(),
             outbox,
+            ops: self.ops.values().cloned().collect(),
             drafts: self
                 .drafts
                 .iter()
@@ -127,6 +131,12 @@ impl Store for MemoryStore {
         }
         for id in &c.outbox_removed {
             self.outbox.remove(id);
+        }
+        for o in &c.ops {
+            self.ops.insert(o.key.clone(), o.clone());
+        }
+        for key in &c.ops_removed {
+            self.ops.remove(key);
         }
         for (room, text) in &c.drafts {
             if text.is_empty() {

@@ -59,12 +59,21 @@ pub struct OutboxEntry {
     pub failed: Option<(ipc::ErrorCode, String)>,
 }
 
+/// A queued read mark, notification action or friend request answer the server has not
+/// settled yet, as the engine encoded it (the store does not interpret it). Kept so that a
+/// crash or quit before it was sent loses nothing; `key` sorts in queue order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredOp {
+    pub key: String,
+    pub json: String,
+}
+
 /// One atomic change set. Applied in one transaction, in this order: reset, upserts, removals,
 /// then the position.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changes {
     /// Set by a snapshot: drop rooms, messages, notifications and friend requests first (never
-    /// the outbox, drafts, settings or the dedupe set).
+    /// the outbox, queued operations, drafts, settings or the dedupe set).
     pub reset_server_state: bool,
     pub rooms: Vec<Room>,
     pub removed_rooms: Vec<String>,
@@ -74,6 +83,9 @@ pub struct Changes {
     pub friend_requests: Vec<FriendRequest>,
     pub outbox: Vec<OutboxEntry>,
     pub outbox_removed: Vec<String>,
+    /// Operations queued (upserted by key) and settled (removed by key).
+    pub ops: Vec<StoredOp>,
+    pub ops_removed: Vec<String>,
     /// (room_id, text); an empty text deletes the draft.
     pub drafts: Vec<(String, String)>,
     pub notified: Vec<String>,
@@ -86,6 +98,15 @@ pub struct Changes {
 impl Changes {
     pub fn is_empty(&self) -> bool {
         self == &Changes::default()
+    }
+
+    /// Queues a room upsert, replacing an earlier one of the same room in this change set: a
+    /// burst of 10k messages in one room is one room write, not 10k.
+    pub fn put_room(&mut self, room: Room) {
+        match self.rooms.iter_mut().rev().find(|r| r.id == room.id) {
+            Some(slot) => *slot = room,
+            None => self.rooms.push(room),
+        }
     }
 }
 
@@ -101,6 +122,8 @@ pub struct StoredState {
     pub notifications_unread: u32,
     pub friend_requests: Vec<FriendRequest>,
     pub outbox: Vec<OutboxEntry>,
+    /// Unsettled operations, oldest first.
+    pub ops: Vec<StoredOp>,
     pub drafts: Vec<(String, String)>,
     #[serde(skip)]
     pub notified: HashSet<String>,

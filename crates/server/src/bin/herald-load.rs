@@ -61,6 +61,10 @@ struct Cli {
     /// Seconds of the latency phase.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// Phases to run, comma-separated: store, idle, fanout, latency (`store` times the durable
+    /// per-member append alone, in this process, without sockets).
+    #[arg(long, value_delimiter = ',', default_value = "idle,fanout,latency")]
+    phases: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,6 +84,17 @@ fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .nth(1)
         .context("bad VmRSS")?
         .parse()?)
+}
+
+/// CPU seconds (user + system) the process has used so far.
+fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the `(comm)`, which may contain spaces: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').context("bad stat")?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 =
+        f.get(11).context("utime")?.parse::<f64>()? + f.get(12).context("stime")?.parse::<f64>()?;
+    Ok(ticks / 100.0)
 }
 
 async fn child(db: String, members: usize) -> anyhow::Result<()> {
@@ -205,6 +220,7 @@ async fn idle_phase(addr: SocketAddr, pid: u32, cli: &Cli, keys: &TokenKeys) -> 
 
 async fn fanout_phase(
     addr: SocketAddr,
+    pid: u32,
     room: &str,
     cli: &Cli,
     keys: &TokenKeys,
@@ -244,6 +260,8 @@ async fn fanout_phase(
     let Some(mut sender) = sender else {
         bail!("no members")
     };
+    println!("fanout: {m} members connected; sending {k} messages");
+    let cpu_before = cpu_secs(pid)?;
     let started = Instant::now();
     for i in 0..k {
         let frame = ClientFrame::SendMessage(Req {
@@ -263,12 +281,58 @@ async fn fanout_phase(
         let _ = r.await;
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_secs(pid)? - cpu_before;
     let n = delivered.load(Ordering::Relaxed);
     println!(
-        "fanout: {k} messages x {} receivers = {n} deliveries in {secs:.2}s = {:.0} deliveries/s",
+        "fanout: {k} messages x {} receivers = {n} deliveries in {secs:.2}s = {:.0} deliveries/s; \
+         server CPU {cpu:.2}s = {:.0} deliveries per server CPU-second",
         m - 1,
-        n as f64 / secs
+        n as f64 / secs,
+        n as f64 / cpu.max(0.01)
     );
+    Ok(())
+}
+
+async fn store_phase(cli: &Cli) -> anyhow::Result<()> {
+    use herald_server::store::{NewMessage, NewUser, SqliteStore, Store};
+    let dir = tempfile_dir()?.join("store");
+    std::fs::create_dir_all(&dir)?;
+    let store = SqliteStore::open(&Database::SqliteFile(dir.join("store.db"))).await?;
+    let mut ids = Vec::with_capacity(cli.fanout_members);
+    for i in 0..cli.fanout_members {
+        let id = format!("m{i}");
+        store
+            .ensure_user(&NewUser {
+                id: id.clone(),
+                username: id.clone(),
+                name: id.clone(),
+                password_hash: String::new(),
+            })
+            .await?;
+        ids.push(id);
+    }
+    let (room, _) = store.create_room("store", RoomKind::General, &ids).await?;
+    let started = Instant::now();
+    let mut appended = 0;
+    for i in 0..cli.fanout_messages {
+        let msg = NewMessage {
+            room_id: room.id.clone(),
+            client_msg_id: Some(format!("s{i}")),
+            text: format!("store phase message {i}"),
+            reply_to: None,
+        };
+        appended += store.send_message("m0", &msg).await?.events.len();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "store: {} messages x {} members = {appended} durable appends in {secs:.2}s = {:.0} appends/s ({:.1} ms per message)",
+        cli.fanout_messages,
+        ids.len(),
+        appended as f64 / secs,
+        secs * 1e3 / cli.fanout_messages.max(1) as f64
+    );
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
@@ -355,6 +419,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Cmd::Child { db, members }) = cli.command {
         return child(db, members).await;
     }
+    if cli.phases.iter().all(|p| p == "store") {
+        return store_phase(&cli).await;
+    }
     let dir = tempfile_dir()?;
     let db = dir.join("load.db");
     let mut proc = tokio::process::Command::new(std::env::current_exe()?)
@@ -378,10 +445,21 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("server pid {pid} on {addr}");
     let keys = TokenKeys::new(SECRET);
+    let run = |phase: &str| cli.phases.iter().any(|p| p == phase);
     let result = async {
-        idle_phase(addr, pid, &cli, &keys).await?;
-        fanout_phase(addr, room, &cli, &keys).await?;
-        latency_phase(addr, &cli, &keys).await
+        if run("store") {
+            store_phase(&cli).await?;
+        }
+        if run("idle") {
+            idle_phase(addr, pid, &cli, &keys).await?;
+        }
+        if run("fanout") {
+            fanout_phase(addr, pid, room, &cli, &keys).await?;
+        }
+        if run("latency") {
+            latency_phase(addr, &cli, &keys).await?;
+        }
+        anyhow::Ok(())
     }
     .await;
     let _ = proc.kill().await;

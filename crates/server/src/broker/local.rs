@@ -4,14 +4,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use tokio::sync::mpsc;
-
-use super::{Broker, Delivery, Signal, Subscription};
+use super::{Broker, Delivery, Mailbox, Subscription};
 
 struct Subscriber {
     id: u64,
-    tx: mpsc::Sender<Delivery>,
-    signal: Arc<Signal>,
+    mailbox: Arc<Mailbox>,
 }
 
 #[derive(Default)]
@@ -60,8 +57,7 @@ fn unsubscribe(inner: &Weak<Inner>, user_id: &str, id: u64) {
 
 impl Broker for LocalBroker {
     fn subscribe(&self, user_id: &str, capacity: usize) -> Subscription {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        let signal = Arc::new(Signal::default());
+        let mailbox = Arc::new(Mailbox::new(capacity));
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut users) = self.inner.users.lock() {
             users
@@ -69,15 +65,13 @@ impl Broker for LocalBroker {
                 .or_default()
                 .push(Subscriber {
                     id,
-                    tx,
-                    signal: signal.clone(),
+                    mailbox: mailbox.clone(),
                 });
         }
         let weak = Arc::downgrade(&self.inner);
         let user = user_id.to_owned();
         Subscription {
-            rx,
-            signal,
+            mailbox,
             on_drop: Some(Box::new(move || unsubscribe(&weak, &user, id))),
         }
     }
@@ -89,14 +83,8 @@ impl Broker for LocalBroker {
         let Some(list) = users.get_mut(user_id) else {
             return;
         };
-        list.retain(|s| match s.tx.try_send(delivery.clone()) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                s.signal.overflow();
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        });
+        // A full mailbox is cut off (and told so by `push`) and dropped from the list.
+        list.retain(|s| s.mailbox.push(delivery.clone()).is_ok());
         if list.is_empty() {
             users.remove(user_id);
         }

@@ -56,19 +56,16 @@ impl Domain {
     pub fn publish(&self, events: Vec<Committed>) {
         self.metrics
             .add(&self.metrics.events_committed, events.len() as u64);
+        // The event JSON was serialized once by the store; each user's frame only splices in
+        // their seq, and every socket of that user shares the same bytes.
         for c in events {
-            let seq = c.frame.seq;
-            match serde_json::to_string(&ServerFrame::Event(c.frame)) {
-                Ok(text) => self.broker.publish(
-                    &c.user_id,
-                    Delivery {
-                        seq: Some(seq),
-                        text: text.into(),
-                    },
-                ),
-                // Sessions fill the gap from the log when the next event arrives.
-                Err(e) => tracing::error!(error = %e, "cannot encode event"),
-            }
+            self.broker.publish(
+                &c.user_id,
+                Delivery {
+                    seq: Some(c.seq),
+                    text: c.frame_text().into(),
+                },
+            );
         }
     }
 

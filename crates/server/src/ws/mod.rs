@@ -25,6 +25,9 @@ use crate::server::AppState;
 /// Largest message read whole; anything bigger is a protocol violation that ends the socket.
 pub const MAX_WS_MESSAGE: usize = 4 * MAX_FRAME_BYTES;
 
+/// Read buffer per socket (see `upgrade`).
+const READ_BUFFER: usize = 1024;
+
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
     token: Option<String>,
@@ -63,9 +66,13 @@ pub async fn upgrade(
         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
     let guard = app.sessions.enter();
+    // Memory per idle socket is the budget (≤ 10 KB): tungstenite zero-fills its whole read
+    // buffer before each read, so all of it is resident. 1 KiB holds any ordinary request; a
+    // bigger frame grows the buffer for itself (read in 1 KiB steps). Writes go straight to the
+    // socket (no write buffer), bounded by `max_write_buffer_size` when the peer is slow.
     ws.max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
-        .read_buffer_size(4096)
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .max_write_buffer_size(1024 * 1024)
         .on_upgrade(move |socket| async move {

@@ -23,7 +23,7 @@ use tokio::time::{sleep_until, Instant};
 use super::frame::{decode, Decoded};
 use super::requests;
 use crate::auth::Claims;
-use crate::broker::Signal;
+use crate::broker::Mailbox;
 use crate::domain::Domain;
 use crate::server::AppState;
 use crate::stream::{plan_resume, ResumePlan};
@@ -84,11 +84,11 @@ fn text(frame: &ServerFrame) -> Result<Utf8Bytes, Stop> {
 impl Session {
     async fn serve(&mut self, domain: &Domain, claims: &Claims) -> Result<(), Stop> {
         let hello = self.await_hello().await?;
-        let mut subscription = domain
+        let subscription = domain
             .broker
             .subscribe(&self.user.id, domain.config.outbound_queue);
-        let signal = subscription.signal.clone();
-        let sub = &*signal;
+        let mailbox = subscription.mailbox.clone();
+        let sub = &*mailbox;
         let mut last_sent = self.catch_up(domain, &hello, sub).await?;
         let expiry = Instant::now()
             + Duration::try_from(claims.expires_at() - time::OffsetDateTime::now_utc())
@@ -109,8 +109,7 @@ impl Session {
                     self.write(Message::Ping(Default::default()), sub).await?;
                     continue;
                 }
-                d = subscription.rx.recv() => {
-                    let Some(d) = d else { return Err(Stop::Close(1011, "broker gone")) };
+                d = sub.recv() => {
                     match d.seq {
                         None => self.write(Message::Text(d.text), sub).await?,
                         Some(seq) => last_sent = self.forward(domain, seq, d.text, last_sent, sub).await?,
@@ -193,7 +192,7 @@ impl Session {
         &mut self,
         domain: &Domain,
         hello: &Hello,
-        sub: &Signal,
+        sub: &Mailbox,
     ) -> Result<u64, Stop> {
         let internal = |e: crate::error::Error| {
             tracing::error!(error = %e, "catch-up failed");
@@ -266,7 +265,7 @@ impl Session {
         domain: &Domain,
         f: EventFrame,
         last: u64,
-        sub: &Signal,
+        sub: &Mailbox,
     ) -> Result<u64, Stop> {
         if f.seq <= last {
             return Ok(last);
@@ -288,7 +287,7 @@ impl Session {
         seq: u64,
         frame: Utf8Bytes,
         mut last: u64,
-        sub: &Signal,
+        sub: &Mailbox,
     ) -> Result<u64, Stop> {
         if seq <= last {
             return Ok(last);
@@ -314,7 +313,7 @@ impl Session {
 
     /// Writes one message, giving up when the client is too slow, the server shuts down or the
     /// peer has been silent past the liveness deadline.
-    async fn write(&mut self, msg: Message, sub: &Signal) -> Result<(), Stop> {
+    async fn write(&mut self, msg: Message, sub: &Mailbox) -> Result<(), Stop> {
         let deadline = self.last_heard + self.liveness;
         tokio::select! {
             r = self.ws.send(msg) => r.map_err(|_| Stop::Gone),

@@ -3,7 +3,7 @@
 use herald_protocol::wire::{Event, Message, Room, RoomKind, RoomRead};
 use sqlx::{Row, SqliteConnection};
 
-use super::log::append;
+use super::log::{append, append_many};
 use super::rows::{self, kind_str, new_id, now_micros};
 use crate::error::{Error, Result};
 use crate::store::{NewMessage, Paged, Sent};
@@ -39,14 +39,12 @@ pub async fn create_room(
             .execute(&mut *conn)
             .await?;
     }
-    let mut events = Vec::with_capacity(members.len());
-    let mut first = None;
-    for m in members {
-        let room = rows::room(conn, &id, m).await?;
-        events.push(append(conn, m, Event::RoomCreated { room: room.clone() }).await?);
-        first.get_or_insert(room);
-    }
-    let room = first.ok_or_else(|| Error::BadRequest("a room needs members".into()))?;
+    // A new room looks the same to every member (no unread, no last message): one event.
+    let first = members
+        .first()
+        .ok_or_else(|| Error::BadRequest("a room needs members".into()))?;
+    let room = rows::room(conn, &id, first).await?;
+    let events = append_many(conn, &members, Event::RoomCreated { room: room.clone() }).await?;
     Ok((room, events, id))
 }
 
@@ -165,19 +163,15 @@ pub async fn send_message(
     let message = rows::message(conn, &id)
         .await?
         .ok_or_else(|| Error::Internal("message vanished inside its transaction".into()))?;
-    let mut events = Vec::new();
-    for member in rows::member_ids(conn, &msg.room_id).await? {
-        events.push(
-            append(
-                conn,
-                &member,
-                Event::MessageCreated {
-                    message: message.clone(),
-                },
-            )
-            .await?,
-        );
-    }
+    let members = rows::member_ids(conn, &msg.room_id).await?;
+    let events = append_many(
+        conn,
+        &members,
+        Event::MessageCreated {
+            message: message.clone(),
+        },
+    )
+    .await?;
     Ok(Sent {
         message,
         events,

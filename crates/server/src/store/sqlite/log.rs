@@ -1,12 +1,15 @@
 //! The SQLite side of the per-user stream: append inside a transaction, read, prune.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use herald_protocol::wire::{Event, EventFrame};
 use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 
 use super::rows::{now_micros, to_micros};
 use crate::config::Retention;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::stream::{decode_event, encode_event, new_epoch, Committed, StreamHead};
 
 /// Creates the user's stream (with a fresh epoch) unless it exists.
@@ -24,27 +27,83 @@ async fn ensure_stream(conn: &mut SqliteConnection, user_id: &str) -> Result<()>
 
 /// Appends `event` to `user_id`'s stream. Must run inside the transaction of the change.
 pub async fn append(conn: &mut SqliteConnection, user_id: &str, event: Event) -> Result<Committed> {
-    ensure_stream(conn, user_id).await?;
-    let seq: i64 =
-        sqlx::query("UPDATE streams SET head = head + 1 WHERE user_id = ? RETURNING head")
-            .bind(user_id)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("head")?;
-    sqlx::query("INSERT INTO events (user_id, seq, payload, created_at) VALUES (?, ?, ?, ?)")
-        .bind(user_id)
-        .bind(seq)
-        .bind(encode_event(&event)?)
-        .bind(now_micros())
-        .execute(&mut *conn)
-        .await?;
-    Ok(Committed {
-        user_id: user_id.to_owned(),
-        frame: EventFrame {
-            seq: u64::try_from(seq).unwrap_or(0),
-            event,
-        },
-    })
+    let mut out = append_many(conn, &[user_id], event).await?;
+    out.pop()
+        .ok_or_else(|| Error::Internal("append returned no event".into()))
+}
+
+/// Appends the same `event` to the stream of every user in `user_ids` (duplicates count once)
+/// in five statements whatever their number: create missing streams, advance every head by
+/// one, store the event body once, insert every user's (seq → body) row with one
+/// `INSERT … SELECT`, read the new heads back as one JSON row. The event is serialized once;
+/// the returned [`Committed`] share it and follow the order of `user_ids`.
+/// Must run inside the transaction of the change, which keeps each seq gapless: the writer
+/// connection is exclusive, and a rollback undoes the head and the rows together.
+pub async fn append_many<S: AsRef<str>>(
+    conn: &mut SqliteConnection,
+    user_ids: &[S],
+    event: Event,
+) -> Result<Vec<Committed>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = user_ids.iter().map(AsRef::as_ref).collect();
+    let ids_json = serde_json::to_string(&ids)?;
+    let json: Arc<str> = encode_event(&event)?.into();
+    let event = Arc::new(event);
+    // A stream created here gets its own random epoch (32 hex digits, like `new_epoch`).
+    sqlx::query(
+        "INSERT INTO streams (user_id, epoch, head, pruned_through) \
+         SELECT value, lower(hex(randomblob(16))), 0, 0 FROM json_each(?) WHERE true \
+         ON CONFLICT(user_id) DO NOTHING",
+    )
+    .bind(&ids_json)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE streams SET head = head + 1 WHERE user_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(&ids_json)
+    .execute(&mut *conn)
+    .await?;
+    let body_id: i64 = sqlx::query("INSERT INTO event_bodies (payload) VALUES (?) RETURNING id")
+        .bind(&*json)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    sqlx::query(
+        "INSERT INTO events (user_id, seq, body_id, created_at) \
+         SELECT user_id, head, ?, ? FROM streams WHERE user_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(body_id)
+    .bind(now_micros())
+    .bind(&ids_json)
+    .execute(&mut *conn)
+    .await?;
+    // The new heads as ONE row ({"user": seq, ...}): a row per user would cost a round trip
+    // through sqlx's worker channel each.
+    let heads: String = sqlx::query(
+        "SELECT json_group_object(user_id, head) FROM streams \
+         WHERE user_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(&ids_json)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    let mut seqs: HashMap<String, u64> = serde_json::from_str(&heads)?;
+    let mut out = Vec::with_capacity(seqs.len());
+    for id in ids {
+        // `remove` also skips a user listed twice.
+        if let Some(seq) = seqs.remove(id) {
+            out.push(Committed {
+                user_id: id.to_owned(),
+                seq,
+                event: event.clone(),
+                json: json.clone(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The user's stream position, creating the stream on first use.
@@ -81,7 +140,8 @@ pub async fn events_after(
     limit: u32,
 ) -> Result<Vec<EventFrame>> {
     let rows = sqlx::query(
-        "SELECT seq, payload FROM events WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        "SELECT e.seq, b.payload FROM events e JOIN event_bodies b ON b.id = e.body_id \
+         WHERE e.user_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
     )
     .bind(user_id)
     .bind(i64::try_from(after).unwrap_or(i64::MAX))
@@ -120,6 +180,14 @@ pub async fn prune(
         sqlx::query(
             "UPDATE streams SET pruned_through = COALESCE( \
              (SELECT MIN(e.seq) - 1 FROM events e WHERE e.user_id = streams.user_id), head)",
+        )
+        .execute(&mut *conn)
+        .await?;
+        // Body ids grow with time: every body older than the oldest one still referenced is
+        // unreferenced (a cheap range delete instead of an anti-join).
+        sqlx::query(
+            "DELETE FROM event_bodies WHERE id < \
+             COALESCE((SELECT MIN(body_id) FROM events), (SELECT MAX(id) + 1 FROM event_bodies))",
         )
         .execute(&mut *conn)
         .await?;

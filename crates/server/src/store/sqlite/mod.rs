@@ -11,6 +11,7 @@ mod log;
 mod rows;
 
 use std::str::FromStr;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use herald_protocol::wire::{
@@ -33,6 +34,10 @@ use crate::stream::{Committed, StreamHead};
 pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
+    /// The background checkpointer's connection (file databases only).
+    checkpoint: Option<SqlitePool>,
+    /// The checkpointer stops once every clone of the store is gone.
+    _alive: Arc<()>,
 }
 
 fn pool(max: u32) -> SqlitePoolOptions {
@@ -54,6 +59,8 @@ impl SqliteStore {
                 Self {
                     write: p.clone(),
                     read: p,
+                    checkpoint: None,
+                    _alive: Arc::new(()),
                 }
             }
             Database::SqliteFile(path) => {
@@ -63,14 +70,31 @@ impl SqliteStore {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true);
-                let write = pool(1).connect_with(opts.clone()).await?;
+                    .foreign_keys(true)
+                    // A message to a room of N members appends to N per-user ranges of the
+                    // event log, i.e. dirties ~N pages. Keep the working set in memory (cache,
+                    // memory-mapped reads).
+                    .pragma("cache_size", "-65536")
+                    .pragma("mmap_size", "268435456");
+                // The writer never checkpoints (a checkpoint after a commit stalls every write
+                // queued behind it for the fsync); `checkpointer` does, beside it.
+                let write = pool(1)
+                    .connect_with(opts.clone().pragma("wal_autocheckpoint", "0"))
+                    .await?;
                 sqlx::migrate!("./migrations")
                     .run(&write)
                     .await
                     .map_err(|e| Error::Storage(format!("migrations failed: {e}")))?;
+                let checkpoint = pool(1).connect_with(opts.clone()).await?;
+                let alive = Arc::new(());
+                tokio::spawn(checkpointer(checkpoint.clone(), Arc::downgrade(&alive)));
                 let read = pool(4).connect_with(opts.read_only(true)).await?;
-                return Ok(Self { write, read });
+                return Ok(Self {
+                    write,
+                    read,
+                    checkpoint: Some(checkpoint),
+                    _alive: alive,
+                });
             }
         };
         sqlx::migrate!("./migrations")
@@ -82,8 +106,41 @@ impl SqliteStore {
 
     /// Closes the pools (checkpointing the WAL); call on shutdown.
     pub async fn close(&self) {
+        if let Some(c) = &self.checkpoint {
+            c.close().await;
+        }
         self.read.close().await;
         self.write.close().await;
+    }
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Checkpoints the WAL in the background (PASSIVE: never blocks the writer or readers) on its
+/// own connection, so commits never pay for the copy-back and its fsync. Ends when the store's
+/// pools close (`SqliteStore::close`) or the last clone of the store is dropped.
+async fn checkpointer(pool: SqlitePool, alive: Weak<()>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if alive.upgrade().is_none() {
+            pool.close().await;
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
     }
 }
 

@@ -1,0 +1,170 @@
+//! Native notifications, exactly as the engine's policy decides (the shell never filters: the
+//! policy already applied own-message, dedupe, active-and-focused, mute, DND, quiet hours,
+//! mentions-only and previews, and coalesced bursts under one id).
+//!
+//! Linux: notify-rust over D-Bus (org.freedesktop.Notifications, its pure-Rust zbus backend)
+//! with a `default` action, so a click focuses the window and opens the room; a coalesced burst
+//! replaces the earlier notification through the server-side id. Urgency follows priority
+//! (1–2 low, 3 normal, 4–5 critical). With no session bus nothing is shown and that is logged
+//! once.
+//!
+//! macOS and Windows: tauri-plugin-notification. Neither reports clicks to a desktop app through
+//! the plugin: on macOS a click brings Herald to the front (the UI keeps showing the room list
+//! and the toast, whose "View" opens the room); on Windows a click on the toast activates the
+//! app, and a second launch is folded into the running one by the single-instance plugin, which
+//! focuses the window. The room is then one click away in the UI.
+
+use herald_client::NativeNotification;
+use tauri::{AppHandle, Runtime};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// Runs until the client stops, showing each requested notification.
+pub async fn show_all<R: Runtime>(
+    app: AppHandle<R>,
+    icon: Option<std::path::PathBuf>,
+    mut rx: UnboundedReceiver<NativeNotification>,
+) {
+    let mut shower = platform::Shower::new(icon);
+    while let Some(n) = rx.recv().await {
+        shower.show(&app, n);
+    }
+}
+
+/// Clicking a notification: focus the window, open the room, tell the UI to navigate.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn clicked<R: Runtime>(app: &AppHandle<R>, room_id: Option<String>) {
+    use herald_protocol::ipc::{UiCommand, UiEvent, UiEventBatch};
+    use tauri::Manager;
+    crate::tray::show_main_window(app);
+    let Some(room_id) = room_id else { return };
+    log::info!("notification clicked: opening its room");
+    crate::events::emit_batch(
+        app,
+        &UiEventBatch {
+            events: vec![UiEvent::Navigate {
+                room_id: room_id.clone(),
+            }],
+        },
+    );
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Some(shell) = app.try_state::<crate::shell::Shell<R>>() {
+            shell.client.set_focus(true);
+            if let Err(e) = shell.client.command(UiCommand::OpenRoom { room_id }).await {
+                log::warn!("could not open the notification's room: {e}");
+            }
+        }
+    });
+}
+
+#[cfg(target_os = "linux")]
+mod platform {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    use std::sync::{Arc, Mutex};
+
+    use herald_client::NativeNotification;
+    use notify_rust::{Notification, Timeout, Urgency};
+    use tauri::{AppHandle, Runtime};
+
+    pub struct Shower {
+        icon: Option<String>,
+        /// Engine id → the notification server's id, so a burst summary replaces its earlier one.
+        server_ids: Arc<Mutex<HashMap<String, u32>>>,
+        warned: Arc<Mutex<bool>>,
+    }
+
+    impl Shower {
+        pub fn new(icon: Option<PathBuf>) -> Self {
+            Self {
+                icon: icon.map(|p| p.display().to_string()),
+                server_ids: Arc::default(),
+                warned: Arc::default(),
+            }
+        }
+
+        pub fn show<R: Runtime>(&mut self, app: &AppHandle<R>, n: NativeNotification) {
+            let icon = self.icon.clone();
+            let ids = self.server_ids.clone();
+            let warned = self.warned.clone();
+            let app = app.clone();
+            // notify-rust's calls block (D-Bus round trip, then waiting for the click), so each
+            // notification gets a blocking thread that ends when the notification closes.
+            tauri::async_runtime::spawn_blocking(move || {
+                let mut note = Notification::new();
+                note.appname("Herald")
+                    .summary(&n.title)
+                    .body(&n.body)
+                    .urgency(urgency(n.priority))
+                    .action("default", "Open")
+                    .timeout(Timeout::Default);
+                if let Some(icon) = &icon {
+                    note.icon(icon);
+                }
+                let previous = ids.lock().ok().and_then(|m| m.get(&n.id).copied());
+                if let Some(id) = previous {
+                    note.id(id);
+                }
+                match note.show() {
+                    Ok(handle) => {
+                        if let Ok(mut m) = ids.lock() {
+                            m.insert(n.id.clone(), handle.id());
+                        }
+                        log::debug!("native notification shown (priority {})", n.priority);
+                        let room_id = n.room_id.clone();
+                        handle.wait_for_action(|action| {
+                            if action == "default" {
+                                super::clicked(&app, room_id);
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        if let Ok(mut w) = warned.lock() {
+                            if !*w {
+                                *w = true;
+                                log::warn!("native notifications are unavailable ({e}); toasts still show in the window");
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    fn urgency(priority: u8) -> Urgency {
+        match priority {
+            0..=2 => Urgency::Low,
+            3 => Urgency::Normal,
+            _ => Urgency::Critical,
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod platform {
+    use std::path::PathBuf;
+
+    use herald_client::NativeNotification;
+    use tauri::{AppHandle, Runtime};
+    use tauri_plugin_notification::NotificationExt;
+
+    pub struct Shower;
+
+    impl Shower {
+        pub fn new(_icon: Option<PathBuf>) -> Self {
+            Self
+        }
+
+        pub fn show<R: Runtime>(&mut self, app: &AppHandle<R>, n: NativeNotification) {
+            if let Err(e) = app
+                .notification()
+                .builder()
+                .title(&n.title)
+                .body(&n.body)
+                .show()
+            {
+                log::warn!("native notification failed: {e}");
+            }
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The shell's one piece of managed state: the running herald-client, the profile directory,
+//! the settings file and the token vault. Started from the app's setup hook; every command,
+//! the tray, notifications and window events reach the client through it.
+//!
+//! Start-up is offline-first: the client opens the SQLite cache and its first UI batch is a
+//! `Reset` of the cached state (painted before any network), then connects when a session and
+//! its token are stored.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use herald_client::store::sqlite::SqliteStore;
+use herald_client::{Client, ClientConfig, ClientHandle, NativeNotification};
+use herald_protocol::ipc::{
+    ErrorCode, Session, Settings, UiCommand, UiError, UiEvent, UiEventBatch, UiReply, ViewState,
+};
+use tauri::{AppHandle, Manager, Runtime};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::session::TokenVault;
+use crate::settings::SettingsFile;
+
+/// How the shell starts; passed explicitly (the binary fills it from the environment).
+#[derive(Debug, Clone, Default)]
+pub struct ShellConfig {
+    /// The profile directory (store, settings, token file, logs). `None`: the OS app data dir.
+    pub profile_dir: Option<PathBuf>,
+    /// Prefills the login form (`HERALD_SERVER_URL`); the last URL used wins over nothing only.
+    pub default_server_url: Option<String>,
+    /// Use the OS keyring for the token (off in tests: file only).
+    pub use_os_keyring: bool,
+    /// Tray, logind resume watch and `--minimized` (the real app; off on the mock runtime).
+    pub desktop_integration: bool,
+}
+
+impl ShellConfig {
+    /// The binary's configuration: `HERALD_PROFILE_DIR` and `HERALD_SERVER_URL`.
+    pub fn from_env() -> Self {
+        let non_empty = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Self {
+            profile_dir: non_empty("HERALD_PROFILE_DIR").map(PathBuf::from),
+            default_server_url: non_empty("HERALD_SERVER_URL"),
+            use_os_keyring: true,
+            desktop_integration: true,
+        }
+    }
+}
+
+/// Why the shell could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// No profile directory could be found or created.
+    #[error("no profile directory ({0}); set HERALD_PROFILE_DIR")]
+    Profile(String),
+    /// The local store could not be opened.
+    #[error("the local store could not be opened: {0}")]
+    Store(String),
+    /// The settings file could not be opened.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+}
+
+/// The managed state.
+pub struct Shell<R: Runtime> {
+    pub client: ClientHandle,
+    pub profile_dir: PathBuf,
+    pub vault: TokenVault,
+    settings_file: SettingsFile<R>,
+    settings: Mutex<Settings>,
+    default_server_url: Option<String>,
+}
+
+/// What `start` hands back for the forwarding tasks.
+pub struct Receivers {
+    pub events: UnboundedReceiver<UiEventBatch>,
+    pub notifications: UnboundedReceiver<NativeNotification>,
+}
+
+impl<R: Runtime> Shell<R> {
+    /// Opens the profile, loads settings and the token, and starts the client. Must run where
+    /// a tokio runtime can be entered (the setup hook).
+    pub fn start(
+        app: &AppHandle<R>,
+        config: &ShellConfig,
+    ) -> Result<(Self, Receivers), StartError> {
+        let profile_dir = match &config.profile_dir {
+            Some(dir) => dir.clone(),
+            None => app
+                .path()
+                .app_data_dir()
+                .map_err(|e| StartError::Profile(e.to_string()))?,
+        };
+        std::fs::create_dir_all(&profile_dir)
+            .map_err(|e| StartError::Profile(format!("{}: {e}", profile_dir.display())))?;
+        let settings_file = SettingsFile::open(app, &profile_dir)?;
+        let settings = settings_file.load();
+        let vault = TokenVault::new(&profile_dir, config.use_os_keyring);
+        let token = vault.load();
+        let store = SqliteStore::open(profile_dir.join("herald.sqlite3"))
+            .map_err(|e| StartError::Store(e.to_string()))?;
+        let client_config = ClientConfig {
+            token,
+            ..Default::default()
+        };
+        let started = tauri::async_runtime::block_on(async move {
+            let started = Client::start(client_config, store);
+            if let Ok((handle, _, _)) = &started {
+                // The engine's policy follows the shell's settings file from the first event.
+                let _ = handle
+                    .command(UiCommand::SetSettings {
+                        settings: settings.clone(),
+                    })
+                    .await;
+            }
+            started.map(|s| (s, settings))
+        });
+        let ((client, events, notifications), settings) =
+            started.map_err(|e| StartError::Store(e.to_string()))?;
+        log::info!("profile {}", profile_dir.display());
+        Ok((
+            Self {
+                client,
+                profile_dir,
+                vault,
+                settings_file,
+                settings: Mutex::new(settings),
+                default_server_url: config.default_server_url.clone(),
+            },
+            Receivers {
+                events,
+                notifications,
+            },
+        ))
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Saves `settings`, applies them to the engine's policy, and returns the previous ones.
+    pub async fn set_settings(&self, settings: Settings) -> Result<Settings, UiError> {
+        self.settings_file.save(&settings).map_err(|e| {
+            UiError::new(
+                ErrorCode::Storage,
+                format!("{e}. Check that the disk is not full, then try again."),
+            )
+        })?;
+        let previous = match self.settings.lock() {
+            Ok(mut s) => std::mem::replace(&mut *s, settings.clone()),
+            Err(_) => Settings::default(),
+        };
+        self.client
+            .command(UiCommand::SetSettings { settings })
+            .await?;
+        Ok(previous)
+    }
+
+    /// Signs in, keeps the token, remembers the server URL.
+    pub async fn login(
+        &self,
+        server_url: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<UiReply, UiError> {
+        let resp = self.client.login(server_url, username, password).await?;
+        log::info!("signed in to {server_url} as {}", resp.user.name);
+        if let Err(e) = self.vault.save(&resp.token) {
+            log::error!("{e}; the session lasts until the app quits");
+        }
+        if let Err(e) = self.settings_file.set_last_server_url(server_url) {
+            log::warn!("{e}");
+        }
+        Ok(UiReply::Ack)
+    }
+
+    /// Signs out and forgets the token.
+    pub async fn logout(&self) -> Result<UiReply, UiError> {
+        self.vault.clear();
+        log::info!("signed out");
+        self.client.command(UiCommand::Logout).await
+    }
+
+    /// The login form's prefill: `HERALD_SERVER_URL`, else the last server used.
+    pub fn login_prefill(&self) -> Option<String> {
+        self.default_server_url
+            .clone()
+            .or_else(|| self.settings_file.last_server_url())
+    }
+
+    /// The full view for a (re)loaded webview.
+    pub async fn view_state(&self) -> Result<ViewState, UiError> {
+        match self.client.command(UiCommand::GetViewState).await? {
+            UiReply::ViewState(mut view) => {
+                self.patch_session(&mut view.session);
+                view.settings = self.settings();
+                Ok(*view)
+            }
+            other => Err(UiError::new(
+                ErrorCode::Internal,
+                format!("unexpected reply to get_view_state: {other:?}"),
+            )),
+        }
+    }
+
+    /// Fills the login prefill into a signed-out session (the engine does not know it).
+    pub fn patch_session(&self, session: &mut Session) {
+        if let Session::SignedOut { last_server_url } = session {
+            if last_server_url.is_none() {
+                *last_server_url = self.login_prefill();
+            }
+        }
+    }
+
+    /// Applies [`Self::patch_session`] to the events of a batch bound for the UI.
+    pub fn patch_batch(&self, batch: &mut UiEventBatch) {
+        for event in &mut batch.events {
+            match event {
+                UiEvent::Reset(view) => self.patch_session(&mut view.session),
+                UiEvent::Session(session) => self.patch_session(session),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The profile's icon file for native notifications (written once; the OS wants a path).
+pub fn notification_icon(profile_dir: &Path) -> Option<PathBuf> {
+    let path = profile_dir.join("icon.png");
+    if !path.exists() {
+        let bytes = include_bytes!("../icons/128x128.png");
+        if let Err(e) = std::fs::write(&path, bytes) {
+            log::debug!("could not write the notification icon: {e}");
+            return None;
+        }
+    }
+    Some(path)
+}

@@ -1,0 +1,187 @@
+//! The sign-in screen: server URL (prefilled with the last one used), username, password,
+//! progress while signing in, and errors that say what to do.
+
+use herald_protocol::ipc::{ErrorCode, Session, UiCommand, UiError, UiReply};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+use yewdux::prelude::*;
+
+use crate::bridge;
+use crate::components::icons::{icon, Icon};
+use crate::store::session::SessionState;
+use crate::store::shell::{CoreStatus, ShellState};
+use crate::store::sync;
+
+/// The default server for a first start: the demo server on this machine.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
+/// What a person reads when signing in failed.
+pub fn login_error_text(e: &UiError) -> String {
+    match e.code {
+        ErrorCode::ServerUnreachable => {
+            "Can't reach the server — check the URL and that it is running".to_owned()
+        }
+        ErrorCode::WrongPassword | ErrorCode::Unauthorized => {
+            "Wrong username or password".to_owned()
+        }
+        _ => e.message.clone(),
+    }
+}
+
+#[function_component(Login)]
+pub fn login() -> Html {
+    let session = use_dispatch::<SessionState>();
+    let last_url = use_selector(|s: &SessionState| match &s.session {
+        Session::SignedOut { last_server_url } => last_server_url.clone(),
+        Session::SignedIn { server_url, .. } => Some(server_url.clone()),
+    });
+    let server = use_state(|| {
+        (*last_url)
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SERVER.to_owned())
+    });
+    let username = use_state(String::new);
+    let password = use_state(String::new);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<String>);
+    let touched_server = use_mut_ref(|| false);
+
+    {
+        // The view state may arrive after the first render: prefill unless the user typed.
+        let server = server.clone();
+        let touched = touched_server.clone();
+        use_effect_with((*last_url).clone(), move |url| {
+            if let Some(url) = url {
+                if !*touched.borrow() {
+                    server.set(url.clone());
+                }
+            }
+        });
+    }
+
+    let field = |state: &UseStateHandle<String>,
+                 touched: Option<std::rc::Rc<std::cell::RefCell<bool>>>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(t) = &touched {
+                *t.borrow_mut() = true;
+            }
+            state.set(e.target_unchecked_into::<HtmlInputElement>().value());
+        })
+    };
+
+    let onsubmit = {
+        let (server, username, password) = (server.clone(), username.clone(), password.clone());
+        let (busy, error) = (busy.clone(), error.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            if username.trim().is_empty() || password.is_empty() || server.trim().is_empty() {
+                error.set(Some(
+                    "Enter the server URL, your username and password".into(),
+                ));
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let cmd = UiCommand::Login {
+                server_url: server.trim().to_owned(),
+                username: username.trim().to_owned(),
+                password: (*password).clone(),
+            };
+            let (busy, error, session) = (busy.clone(), error.clone(), session.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match bridge::dispatch(cmd).await {
+                    Ok(_) => {
+                        // The core also emits Reset; asking makes the switch independent of it.
+                        if let Ok(UiReply::ViewState(v)) =
+                            bridge::dispatch(UiCommand::GetViewState).await
+                        {
+                            sync::load_view_state(session.context(), *v);
+                        }
+                    }
+                    Err(e) => error.set(Some(login_error_text(&e))),
+                }
+                busy.set(false);
+            });
+        })
+    };
+
+    html! {
+        <div class="login-screen">
+            <form class="login-card" {onsubmit} novalidate=true aria-busy={(*busy).to_string()}>
+                <div class="login-head">
+                    <span class="logo">{ icon(Icon::Bell) }</span>
+                    <h1 class="brand" data-testid="brand">{ "Herald" }</h1>
+                    <p class="muted">{ "Chat and notifications, live." }</p>
+                </div>
+                <label class="field">
+                    <span>{ "Server" }</span>
+                    <input type="url" name="server" value={(*server).clone()} data-testid="login-server"
+                        placeholder={DEFAULT_SERVER} autocomplete="url" disabled={*busy}
+                        oninput={field(&server, Some(touched_server.clone()))} />
+                </label>
+                <label class="field">
+                    <span>{ "Username" }</span>
+                    <input type="text" name="username" value={(*username).clone()} data-testid="login-username"
+                        autocomplete="username" disabled={*busy} oninput={field(&username, None)} />
+                </label>
+                <label class="field">
+                    <span>{ "Password" }</span>
+                    <input type="password" name="password" value={(*password).clone()} data-testid="login-password"
+                        autocomplete="current-password" disabled={*busy} oninput={field(&password, None)} />
+                </label>
+                if let Some(err) = &*error {
+                    <p class="form-error" role="alert" data-testid="login-error">{ icon(Icon::Alert) }<span>{ err.clone() }</span></p>
+                }
+                <button class="button primary wide" type="submit" disabled={*busy} data-testid="login-submit">
+                    if *busy { <span class="spinner small" aria-hidden="true"></span>{ "Signing in…" } } else { { "Sign in" } }
+                </button>
+            </form>
+            <footer class="login-footer"><CoreStatusLine /></footer>
+        </div>
+    }
+}
+
+/// "Herald 0.1.0 · protocol v1" once the core answered `app_info`, or why it did not.
+#[function_component(CoreStatusLine)]
+pub fn core_status_line() -> Html {
+    let core = use_selector(|s: &ShellState| s.core.clone());
+    match &*core {
+        CoreStatus::Loading => html! {
+            <p class="core-status" data-testid="core-status">{ "Starting Herald…" }</p>
+        },
+        CoreStatus::Ready(info) => html! {
+            <p class="core-status" data-testid="core-status">
+                { format!("{} {} · protocol v{}", info.name, info.version, info.protocol) }
+            </p>
+        },
+        CoreStatus::Failed(err) => html! {
+            <p class="core-status failed" role="alert" data-testid="core-status">{ err.message.clone() }</p>
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_errors_say_what_to_do() {
+        for (code, want) in [
+            (
+                ErrorCode::ServerUnreachable,
+                "Can't reach the server — check the URL and that it is running",
+            ),
+            (ErrorCode::WrongPassword, "Wrong username or password"),
+            (ErrorCode::InvalidInput, "The server URL is not valid"),
+        ] {
+            assert_eq!(
+                login_error_text(&UiError::new(code, "The server URL is not valid")),
+                want
+            );
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Who is signed in, the connection pill's state and the user's settings.
+
+use herald_protocol::ipc::{ConnStatus, Session, Settings, UiEvent};
+use yewdux::Store;
+
+/// Session, connection and settings: small values the nav bar, login and settings read.
+#[derive(Debug, Clone, PartialEq, Store)]
+pub struct SessionState {
+    pub session: Session,
+    pub connection: ConnStatus,
+    pub settings: Settings,
+    /// Whether the core's view state arrived at least once (before it, nothing is known).
+    pub synced: bool,
+}
+
+impl Default for SessionState {
+    fn default() -> Self {
+        Self {
+            session: Session::SignedOut {
+                last_server_url: None,
+            },
+            connection: ConnStatus::SignedOut,
+            settings: Settings::default(),
+            synced: false,
+        }
+    }
+}
+
+impl SessionState {
+    /// Applies one core event. Pure.
+    pub fn apply(mut self, ev: &UiEvent) -> Self {
+        match ev {
+            UiEvent::Reset(v) => {
+                self.session = v.session.clone();
+                self.connection = v.connection.clone();
+                self.settings = v.settings.clone();
+                self.synced = true;
+            }
+            UiEvent::Session(s) => self.session = s.clone(),
+            UiEvent::Connection(c) => self.connection = c.clone(),
+            UiEvent::Settings(s) => self.settings = s.clone(),
+            _ => {}
+        }
+        self
+    }
+
+    /// The signed-in user's id, if any.
+    pub fn user_id(&self) -> Option<&str> {
+        match &self.session {
+            Session::SignedIn { user, .. } => Some(&user.id),
+            Session::SignedOut { .. } => None,
+        }
+    }
+
+    pub fn signed_in(&self) -> bool {
+        matches!(self.session, Session::SignedIn { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::fixtures::*;
+    use herald_protocol::ipc::Theme;
+
+    #[test]
+    fn session_events_update_only_their_field() {
+        let dark = Settings {
+            theme: Theme::Dark,
+            ..Settings::default()
+        };
+        type Check = Box<dyn Fn(&SessionState) -> bool>;
+        let cases: Vec<(&str, UiEvent, Check)> = vec![
+            (
+                "reset takes everything and marks synced",
+                UiEvent::Reset(Box::new(view_state())),
+                Box::new(|s| s.synced && s.user_id() == Some("alice")),
+            ),
+            (
+                "connection",
+                UiEvent::Connection(ConnStatus::Connected),
+                Box::new(|s| s.connection == ConnStatus::Connected && !s.synced),
+            ),
+            (
+                "settings",
+                UiEvent::Settings(dark.clone()),
+                Box::new(move |s| s.settings.theme == Theme::Dark),
+            ),
+            (
+                "session signed in",
+                UiEvent::Session(signed_in()),
+                Box::new(|s| s.signed_in()),
+            ),
+            (
+                "unrelated event changes nothing",
+                UiEvent::NotificationsUnread { count: 4 },
+                Box::new(|s| *s == SessionState::default()),
+            ),
+        ];
+        for (name, ev, check) in cases {
+            let s = SessionState::default().apply(&ev);
+            assert!(check(&s), "{name}: {s:?}");
+        }
+    }
+}
