@@ -69,6 +69,16 @@ e2e_desktop() {
     python3 tests/e2e/desktop.py "$app" "$server" "$artifacts"
 }
 
+# The real UI (markup only: data-testid / aria labels) against a real server: login form, chat
+# badge + toast, open room clears its badge, scroll up loads older, pending while the server is
+# down then sent. Screenshots of the real window go to the artifacts dir.
+e2e_ui() {
+  local app="$CARGO_TARGET_DIR/debug/herald-desktop" server="$CARGO_TARGET_DIR/debug/herald-server"
+  [ -x "$app" ] && [ -x "$server" ] || { echo "no desktop/server binary under $CARGO_TARGET_DIR/debug" >&2; return 1; }
+  timeout 600 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+    python3 tests/e2e/ui.py "$app" "$server" "$artifacts"
+}
+
 gate "bootstrap (idempotent)" bash scripts/bootstrap.sh
 gate "tool versions agree" versions_agree
 gate "rustfmt" cargo fmt --all --check
@@ -78,4 +88,5 @@ gate "native tests (nextest)" cargo nextest run --workspace --locked --no-fail-f
 gate "UI components in headless Chromium" wasm_tests
 gate "real window under Xvfb (tauri-driver)" e2e_smoke
 gate "desktop shell end-to-end (tauri-driver, D-Bus, real server)" e2e_desktop
+gate "UI end-to-end through the real window (tauri-driver, real server)" e2e_ui
 summary

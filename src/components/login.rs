@@ -96,10 +96,14 @@ pub fn login() -> Html {
                 match bridge::dispatch(cmd).await {
                     Ok(_) => {
                         // The core also emits Reset; asking makes the switch independent of it.
+                        // The answer can arrive after newer events (the core's Reset with the
+                        // synced rooms): once a signed-in Reset is in, it is the newer truth.
                         if let Ok(UiReply::ViewState(v)) =
                             bridge::dispatch(UiCommand::GetViewState).await
                         {
-                            sync::load_view_state(session.context(), *v);
+                            if !session.get().signed_in() {
+                                sync::load_view_state(session.context(), *v);
+                            }
                         }
                     }
                     Err(e) => error.set(Some(login_error_text(&e))),

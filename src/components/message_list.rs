@@ -206,6 +206,7 @@ pub fn message_list(p: &MessageListProps) -> Html {
         let (memo, scroller) = (memo.clone(), scroller.clone());
         let last_key = list.last().map(|m| m.key.clone());
         let loading = room.loading_older;
+        let history_failed = room.error.is_some();
         let reveal_older = reveal_older.clone();
         use_effect(move || {
             let Some(el) = scroller.cast::<Element>() else {
@@ -233,6 +234,14 @@ pub fn message_list(p: &MessageListProps) -> Html {
             drop(m);
             // Older messages arrived while still at the top: show them.
             if grew_older && !loading && el.scroll_top() <= EDGE_PX && start > 0 {
+                reveal_older();
+            } else if !loading
+                && !history_failed
+                && (start > 0 || has_more)
+                && el.scroll_height() <= el.client_height()
+            {
+                // Too few rows to scroll (e.g. only the cached last message): no scroll event
+                // can ever ask for older ones, so ask now.
                 reveal_older();
             }
         });
