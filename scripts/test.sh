@@ -75,8 +75,11 @@ e2e_desktop() {
 e2e_ui() {
   local app="$CARGO_TARGET_DIR/debug/herald-desktop" server="$CARGO_TARGET_DIR/debug/herald-server"
   [ -x "$app" ] && [ -x "$server" ] || { echo "no desktop/server binary under $CARGO_TARGET_DIR/debug" >&2; return 1; }
-  timeout 600 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
-    python3 tests/e2e/ui.py "$app" "$server" "$artifacts"
+  local run=(timeout 600 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24"
+    python3 tests/e2e/ui.py "$app" "$server" "$artifacts")
+  # One retry, announced: WebKitWebDriver under a loaded 2-core machine occasionally drops a
+  # session (see tests/e2e/webdriver.py); a real UI regression fails both runs.
+  "${run[@]}" || { echo "ui e2e failed once; retrying the whole run"; "${run[@]}"; }
 }
 
 gate "bootstrap (idempotent)" bash scripts/bootstrap.sh

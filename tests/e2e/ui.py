@@ -10,7 +10,7 @@ Usage (the e2e_ui gate of scripts/test.sh):
 Prints `ui e2e: N passed, N failed`.
 """
 
-import http.client
+import http.client as http_client
 import os
 import shutil
 import signal
@@ -51,7 +51,7 @@ class Ui:
         """Read-only scripts: retried once if the driver drops the connection (seen under load)."""
         try:
             return self.s.execute(script, args)
-        except (ConnectionError, http.client.HTTPException) as e:
+        except (ConnectionError, http_client.HTTPException) as e:
             print(f"  (webdriver connection dropped: {e!r}; retrying once)", flush=True)
             time.sleep(1)
             return self.s.execute(script, args)

@@ -5,6 +5,7 @@ all the end-to-end tests need, so no Selenium/WebdriverIO dependency is pulled i
 """
 
 import base64
+import http.client
 import json
 import time
 import urllib.error
@@ -34,14 +35,25 @@ class Session:
 
     def _call(self, method, path, body=None, timeout=60):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                payload = json.loads(resp.read() or b"{}")
-        except urllib.error.HTTPError as e:
-            raise WebDriverError(f"{method} {path}: HTTP {e.code}: {e.read()[:500]!r}") from e
-        return payload.get("value")
+        # Under load tauri-driver's proxy now and then closes a connection without answering
+        # (http.client.RemoteDisconnected). Such a request never reached or never finished in
+        # the browser, so it is retried once — except clicks and typing, which must not repeat.
+        retries = 0 if path.endswith(("/click", "/value")) else 1
+        while True:
+            req = urllib.request.Request(self.base + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:
+                    payload = json.loads(resp.read() or b"{}")
+                return payload.get("value")
+            except urllib.error.HTTPError as e:
+                raise WebDriverError(f"{method} {path}: HTTP {e.code}: {e.read()[:500]!r}") from e
+            except (http.client.RemoteDisconnected, ConnectionResetError) as e:
+                if retries == 0:
+                    raise
+                retries -= 1
+                print(f"  (webdriver: {method} {path} dropped: {e!r}; retrying once)", flush=True)
+                time.sleep(1)
 
     def cmd(self, method, path, body=None):
         return self._call(method, f"/session/{self.id}{path}", body)
