@@ -42,39 +42,21 @@ pub async fn handle(domain: &Domain, user: &User, frame: ClientFrame) -> Option<
                 read: Some(true),
                 ..Default::default()
             };
-            let res = domain
-                .update_notification(user, &r.params.notification_id, &patch)
-                .await;
-            reply(
-                r.id,
-                res.map(|notification| NotificationOk { notification }),
-            )
+            patch_notification(domain, user, r.id, &r.params.notification_id, &patch).await
         }
         ClientFrame::ArchiveNotification(r) => {
             let patch = NotificationPatch {
                 archived: Some(true),
                 ..Default::default()
             };
-            let res = domain
-                .update_notification(user, &r.params.notification_id, &patch)
-                .await;
-            reply(
-                r.id,
-                res.map(|notification| NotificationOk { notification }),
-            )
+            patch_notification(domain, user, r.id, &r.params.notification_id, &patch).await
         }
         ClientFrame::SnoozeNotification(r) => {
             let patch = NotificationPatch {
                 snoozed_until: Some(r.params.until),
                 ..Default::default()
             };
-            let res = domain
-                .update_notification(user, &r.params.notification_id, &patch)
-                .await;
-            reply(
-                r.id,
-                res.map(|notification| NotificationOk { notification }),
-            )
+            patch_notification(domain, user, r.id, &r.params.notification_id, &patch).await
         }
         ClientFrame::MarkAllNotificationsRead(r) => reply(
             r.id,
@@ -110,4 +92,18 @@ pub async fn handle(domain: &Domain, user: &User, frame: ClientFrame) -> Option<
         }
         ClientFrame::Hello(_) | ClientFrame::Unknown => return None,
     })
+}
+
+/// The three notification requests differ only in the patch they apply.
+async fn patch_notification(
+    domain: &Domain,
+    user: &User,
+    id: String,
+    notification_id: &str,
+    patch: &NotificationPatch,
+) -> ServerFrame {
+    let res = domain
+        .update_notification(user, notification_id, patch)
+        .await;
+    reply(id, res.map(|notification| NotificationOk { notification }))
 }
