@@ -213,7 +213,11 @@ async fn room_shows_the_new_messages_divider_and_enter_sends() {
         .next_element_sibling()
         .unwrap();
     assert_eq!(next.get_attribute("data-key").as_deref(), Some("m4"));
-    assert!(q(&root, "[data-testid=jump-unread]").is_some());
+    // The divider is in sight, so there is nothing to jump to.
+    assert!(
+        q(&root, "[data-testid=jump-unread]").is_none(),
+        "jump-to-unread shows only while the divider is out of sight"
+    );
     // Typing and Enter: SetTyping, then SendMessage.
     let area: web_sys::HtmlTextAreaElement = q(&root, "[data-testid=composer-input]")
         .unwrap()

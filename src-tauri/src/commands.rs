@@ -5,7 +5,7 @@
 //! the token kept in the keyring, logout, updates, opening links) and hands everything else to
 //! herald-client, which answers at once (it never waits on the network).
 
-use herald_protocol::ipc::{AppInfo, ErrorCode, UiCommand, UiError, UiReply, UpdateStatus};
+use herald_protocol::ipc::{AppInfo, ErrorCode, UiCommand, UiError, UiReply};
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::shell::Shell;
@@ -36,7 +36,11 @@ async fn handle<R: Runtime>(
 ) -> Result<UiReply, UiError> {
     match command {
         UiCommand::AppInfo => Ok(UiReply::AppInfo(app_info())),
-        UiCommand::GetViewState => Ok(UiReply::ViewState(Box::new(shell.view_state().await?))),
+        UiCommand::GetViewState => {
+            let view = shell.view_state().await?;
+            crate::startup::first_view_served();
+            Ok(UiReply::ViewState(Box::new(view)))
+        }
         UiCommand::Login {
             server_url,
             username,
@@ -66,7 +70,9 @@ async fn handle<R: Runtime>(
             apply_settings(app, shell, settings).await?;
             Ok(UiReply::Ack)
         }
-        UiCommand::CheckForUpdates => Ok(UiReply::Update(check_for_updates()?)),
+        UiCommand::CheckForUpdates => Ok(UiReply::Update(
+            crate::updater::check(app, &shell.updates).await?,
+        )),
         UiCommand::OpenUrl { url } => {
             open_url(&url)?;
             Ok(UiReply::Ack)
@@ -98,14 +104,6 @@ pub fn app_info() -> AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol: herald_client::PROTOCOL_VERSION,
     }
-}
-
-/// No update feed is configured in this build: say so with a code the UI can match.
-fn check_for_updates() -> Result<UpdateStatus, UiError> {
-    Err(UiError::new(
-        ErrorCode::UpdateFailed,
-        "This build has no update feed configured; install the latest package from your distribution channel.",
-    ))
 }
 
 /// Opens an http(s) or mailto link in the system's handler; anything else is refused.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use herald_protocol::ipc::{UiEvent, UiEventBatch, EVENTS_CHANNEL};
+use herald_protocol::ipc::{ConnStatus, UiEvent, UiEventBatch, EVENTS_CHANNEL};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -77,8 +77,10 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, mut rx: UnboundedReceiver<Ui
         }
         for event in &batch.events {
             tally.apply(event);
-            if let UiEvent::Settings(settings) = event {
-                tray::sync_dnd(&app, settings.dnd);
+            match event {
+                UiEvent::Settings(settings) => tray::sync_dnd(&app, settings.dnd),
+                UiEvent::Connection(ConnStatus::Connected) => crate::startup::connected(),
+                _ => {}
             }
         }
         emit_batch(&app, &batch);

@@ -18,9 +18,12 @@ mod resume;
 pub mod session;
 mod settings;
 mod shell;
-mod tray;
+mod startup;
+pub mod tray;
+pub mod updater;
 
 pub use shell::{ShellConfig, StartError};
+pub use updater::UpdateConfig;
 
 use tauri::{Manager, RunEvent, Runtime, WindowEvent};
 use tauri_plugin_window_state::StateFlags;
@@ -33,6 +36,7 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Builds and runs the app until the user quits.
 pub fn run() -> Result<(), tauri::Error> {
+    startup::mark_start();
     let config = ShellConfig {
         desktop_integration: true,
         ..ShellConfig::from_env()
@@ -72,6 +76,9 @@ pub fn builder_with<R: Runtime>(
 ) -> tauri::Builder<R> {
     with_ipc(builder)
         .plugin(tauri_plugin_store::Builder::new().build())
+        // Reads `plugins.updater` (pubkey, feed) of the context's config.
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updater::Updates::default())
         .on_window_event(on_window_event)
         .setup(move |app| {
             start(app.handle(), &config)?;
@@ -103,6 +110,7 @@ pub fn start<R: Runtime>(
             log::warn!("no tray icon: {e}");
         }
         tauri::async_runtime::spawn(resume::watch(client.clone()));
+        updater::check_at_start(handle, &config.updates);
         if autostart::started_minimized() {
             log::info!("started at login: staying in the tray");
             if let Some(window) = handle.get_webview_window(MAIN_WINDOW) {

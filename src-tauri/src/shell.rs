@@ -19,6 +19,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::session::TokenVault;
 use crate::settings::SettingsFile;
+use crate::updater::UpdateConfig;
 
 /// How the shell starts; passed explicitly (the binary fills it from the environment).
 #[derive(Debug, Clone, Default)]
@@ -31,6 +32,8 @@ pub struct ShellConfig {
     pub use_os_keyring: bool,
     /// Tray, logind resume watch and `--minimized` (the real app; off on the mock runtime).
     pub desktop_integration: bool,
+    /// The update feed and where updates install.
+    pub updates: UpdateConfig,
 }
 
 impl ShellConfig {
@@ -42,6 +45,7 @@ impl ShellConfig {
             default_server_url: non_empty("HERALD_SERVER_URL"),
             use_os_keyring: true,
             desktop_integration: true,
+            updates: UpdateConfig::from_env(),
         }
     }
 }
@@ -68,6 +72,7 @@ pub struct Shell<R: Runtime> {
     settings_file: SettingsFile<R>,
     settings: Mutex<Settings>,
     default_server_url: Option<String>,
+    pub updates: UpdateConfig,
 }
 
 /// What `start` hands back for the forwarding tasks.
@@ -125,6 +130,7 @@ impl<R: Runtime> Shell<R> {
                 settings_file,
                 settings: Mutex::new(settings),
                 default_server_url: config.default_server_url.clone(),
+                updates: config.updates.clone(),
             },
             Receivers {
                 events,

@@ -1,5 +1,5 @@
 //! The system tray icon and its menu: Open Herald, Mark all as read, Do not disturb (a check
-//! item kept in step with the settings), Quit. The unread total (chat + bell) goes in the
+//! item kept in step with the settings), Check for updates, Quit. The unread total (chat + bell) goes in the
 //! tooltip, the tray title (Linux appindicator label, macOS menu bar), the dock/taskbar badge
 //! where the platform has one, and the window title ("Herald (3)"), which every platform shows.
 //!
@@ -9,7 +9,7 @@
 
 use std::sync::Mutex;
 
-use herald_protocol::ipc::UiCommand;
+use herald_protocol::ipc::{UiCommand, UpdateStatus};
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
@@ -18,10 +18,15 @@ use crate::events::MAIN_WINDOW;
 use crate::shell::Shell;
 
 const TRAY_ID: &str = "herald";
-const OPEN: &str = "open";
-const MARK_ALL_READ: &str = "mark_all_read";
-const DND: &str = "dnd";
-const QUIT: &str = "quit";
+/// The menu items' ids (public for tests, which drive the menu by id).
+pub mod item {
+    pub const OPEN: &str = "open";
+    pub const MARK_ALL_READ: &str = "mark_all_read";
+    pub const DND: &str = "dnd";
+    pub const CHECK_UPDATES: &str = "check_updates";
+    pub const QUIT: &str = "quit";
+}
+use item::{CHECK_UPDATES, DND, MARK_ALL_READ, OPEN, QUIT};
 
 /// The menu items the shell updates after creation.
 struct TrayItems<R: Runtime> {
@@ -34,22 +39,20 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, dnd_on: bool) -> tauri::Result<()>
     let open = MenuItem::with_id(app, OPEN, "Open Herald", true, None::<&str>)?;
     let mark = MenuItem::with_id(app, MARK_ALL_READ, "Mark all as read", true, None::<&str>)?;
     let dnd = CheckMenuItem::with_id(app, DND, "Do not disturb", true, dnd_on, None::<&str>)?;
+    let updates = MenuItem::with_id(
+        app,
+        CHECK_UPDATES,
+        "Check for updates",
+        true,
+        None::<&str>,
+    )?;
     let quit = MenuItem::with_id(app, QUIT, "Quit", true, None::<&str>)?;
     let sep = PredefinedMenuItem::separator(app)?;
-    let menu = Menu::with_items(app, &[&open, &mark, &dnd, &sep, &quit])?;
+    let menu = Menu::with_items(app, &[&open, &mark, &dnd, &updates, &sep, &quit])?;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Herald")
         .menu(&menu)
-        .on_menu_event(|app, event| match event.id().as_ref() {
-            OPEN => show_main_window(app),
-            MARK_ALL_READ => mark_all_read(app),
-            DND => toggle_dnd(app),
-            QUIT => {
-                log::info!("quit from the tray");
-                app.exit(0);
-            }
-            _ => {}
-        });
+        .on_menu_event(|app, event| on_menu_item(app, event.id().as_ref()));
     if let Some(icon) = app.default_window_icon() {
         builder = builder.icon(icon.clone());
     }
@@ -59,6 +62,46 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, dnd_on: bool) -> tauri::Result<()>
         unread_rooms: Mutex::new(Vec::new()),
     });
     Ok(())
+}
+
+/// What a tray menu item does, by its id. Public so tests drive the menu without a tray host
+/// (CI machines have no StatusNotifier host to click).
+pub fn on_menu_item<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    match id {
+        OPEN => show_main_window(app),
+        MARK_ALL_READ => mark_all_read(app),
+        DND => toggle_dnd(app),
+        CHECK_UPDATES => check_for_updates(app),
+        QUIT => {
+            log::info!("quit from the tray");
+            app.exit(0);
+        }
+        other => log::debug!("unknown tray item {other:?}"),
+    }
+}
+
+/// Checks from the tray. There is no window to answer in, so the result (up to date, installed,
+/// or what went wrong) comes back as a native notification.
+fn check_for_updates<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let Some(shell) = app.try_state::<Shell<R>>() else {
+            return;
+        };
+        let message = match crate::updater::check(&app, &shell.updates).await {
+            Ok(UpdateStatus::UpToDate) => "Herald is up to date.".to_owned(),
+            Ok(UpdateStatus::Ready { version }) => {
+                format!("Herald {version} is installed; it starts the next time you open Herald.")
+            }
+            Err(e) => e.message,
+        };
+        log::info!("update check from the tray: {message}");
+        if let Some(n) = app.try_state::<tauri_plugin_notification::Notification<R>>() {
+            if let Err(e) = n.builder().title("Herald updates").body(message).show() {
+                log::warn!("could not show the update check's result: {e}");
+            }
+        }
+    });
 }
 
 /// Shows the unread total everywhere the platform can.

@@ -1,72 +1,13 @@
-//! Command tests through Tauri's mock runtime: no window, no WebKit, the real IPC path
-//! (argument decoding, capability check against the real context, the command, serialization
-//! of the reply or error), with the real shell started on a throw-away profile directory.
+//! Command tests through Tauri's mock runtime: no window, no WebKit, the real IPC path, the
+//! real shell on a throw-away profile (see `support`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+mod support;
 
-use herald_desktop::ShellConfig;
 use herald_protocol::ipc::{
-    ErrorCode, QuietHours, Session, Settings, Theme, UiCommand, UiError, UiReply,
+    ErrorCode, QuietHours, Session, Settings, Theme, UiCommand, UiReply,
 };
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::WebviewWindow;
-
-/// The app as the binary builds it (minus tray and OS hooks), on a profile in `dir`.
-struct App {
-    _app: tauri::App<MockRuntime>,
-    webview: WebviewWindow<MockRuntime>,
-}
-
-fn app_with(dir: &Path, server_url: Option<&str>) -> App {
-    let config = ShellConfig {
-        profile_dir: Some(dir.to_path_buf()),
-        default_server_url: server_url.map(str::to_owned),
-        use_os_keyring: false,
-        desktop_integration: false,
-    };
-    // The real context: its capability file must grant the main window `dispatch`.
-    let app = herald_desktop::builder_with(mock_builder(), config.clone())
-        .build(herald_desktop::context())
-        .unwrap();
-    // The mock runtime never runs an event loop, so the setup hook never fires: start here.
-    herald_desktop::start(app.handle(), &config).unwrap();
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
-    App { _app: app, webview }
-}
-
-impl App {
-    /// Sends `command` through `invoke("dispatch", {command})` and decodes the answer.
-    fn dispatch(&self, command: &UiCommand) -> Result<UiReply, UiError> {
-        let response = get_ipc_response(
-            &self.webview,
-            InvokeRequest {
-                cmd: "dispatch".into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(serde_json::json!({ "command": command })),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        );
-        match response {
-            Ok(body) => Ok(body.deserialize::<UiReply>().unwrap()),
-            Err(value) => Err(serde_json::from_value::<UiError>(value).unwrap()),
-        }
-    }
-
-    fn settings(&self) -> Settings {
-        match self.dispatch(&UiCommand::GetSettings).unwrap() {
-            UiReply::Settings(s) => s,
-            other => panic!("unexpected reply {other:?}"),
-        }
-    }
-}
+use support::{app_with, test_config, App};
 
 fn custom_settings() -> Settings {
     Settings {
@@ -249,9 +190,12 @@ fn open_url_refuses_anything_but_web_and_mail_links() {
 }
 
 #[test]
-fn check_for_updates_without_a_feed_fails_with_update_failed() {
+fn check_for_updates_with_an_unreachable_feed_fails_with_update_failed() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with(dir.path(), None);
+    let mut config = test_config(dir.path(), None);
+    config.updates.endpoint = Some("http://127.0.0.1:1/feed.json".into());
+    let app = App::start(config, herald_desktop::context());
     let err = app.dispatch(&UiCommand::CheckForUpdates).unwrap_err();
     assert_eq!(err.code, ErrorCode::UpdateFailed);
+    assert!(err.message.contains("could not be reached"), "{}", err.message);
 }

@@ -6,6 +6,7 @@ use yewdux::Dispatch;
 
 use crate::bridge;
 use crate::store::messages::MessagesState;
+use crate::store::notifications::NotificationsState;
 use crate::store::toasts::ToastsState;
 use crate::store::ui::{Page, UiState};
 
@@ -81,6 +82,17 @@ pub fn view_toast(ui: &Dispatch<UiState>, toasts: &Dispatch<ToastsState>, t: &To
         ui.reduce(|s| (*s).clone().show_page(Page::Notifications).into());
     }
     dismiss_toast(toasts, &t.id);
+}
+
+/// Asks the core for the next page of older notifications (spinner until
+/// `NotificationsLoaded`); a page already under way or a list already complete sends nothing.
+pub fn load_older_notifications(notifications: &Dispatch<NotificationsState>) {
+    let state = notifications.get();
+    if state.loading || !state.has_more {
+        return;
+    }
+    notifications.reduce(|s| (*s).clone().start_loading().into());
+    bridge::send(UiCommand::LoadOlderNotifications);
 }
 
 /// Asks the core for older messages of a room (spinner until `HistoryLoaded`).

@@ -75,6 +75,18 @@ pub fn layout(
     rows
 }
 
+/// Whether the "New messages" divider is out of sight above the viewport (or not rendered at
+/// all, which with the window at the newest rows also means above): only then is "Jump to
+/// first unread" worth showing.
+fn divider_out_of_sight(scroller: &Element) -> bool {
+    match scroller.query_selector("[data-testid=new-divider]") {
+        Ok(Some(d)) => {
+            d.get_bounding_client_rect().bottom() <= scroller.get_bounding_client_rect().top()
+        }
+        _ => true,
+    }
+}
+
 /// The first unread message when `unread` of them were unread at open (others' messages only).
 pub fn first_unread_key(messages: &[ChatMessage], me: &str, unread: u32) -> Option<String> {
     if unread == 0 {
@@ -128,6 +140,7 @@ pub fn message_list(p: &MessageListProps) -> Html {
     // Key of the first rendered message (None: the newest WINDOW).
     let first_key = use_state(|| None::<String>);
     let divider = use_state(|| None::<String>);
+    let divider_hidden = use_state(|| false);
     let memo = use_mut_ref(|| ScrollMemo {
         at_bottom: true,
         first_render: true,
@@ -179,6 +192,7 @@ pub fn message_list(p: &MessageListProps) -> Html {
 
     let onscroll = {
         let (memo, scroller, first_key) = (memo.clone(), scroller.clone(), first_key.clone());
+        let divider_hidden = divider_hidden.clone();
         let reveal_older = reveal_older.clone();
         let rendered = list.len() - start;
         let first_rendered = list.get(start).map(|m| m.key.clone());
@@ -188,6 +202,10 @@ pub fn message_list(p: &MessageListProps) -> Html {
             };
             let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= EDGE_PX;
             memo.borrow_mut().at_bottom = bottom;
+            let hidden = divider_out_of_sight(&el);
+            if *divider_hidden != hidden {
+                divider_hidden.set(hidden);
+            }
             if !bottom && first_key.is_none() {
                 // Reading back: pin the window so new messages do not shift it.
                 first_key.set(first_rendered.clone());
@@ -208,6 +226,7 @@ pub fn message_list(p: &MessageListProps) -> Html {
         let loading = room.loading_older;
         let history_failed = room.error.is_some();
         let reveal_older = reveal_older.clone();
+        let divider_hidden = divider_hidden.clone();
         use_effect(move || {
             let Some(el) = scroller.cast::<Element>() else {
                 return;
@@ -227,6 +246,10 @@ pub fn message_list(p: &MessageListProps) -> Html {
                 el.set_scroll_top(el.scroll_height() - from_bottom);
             } else if m.first_render || (m.at_bottom && m.last_key != last_key) {
                 el.set_scroll_top(el.scroll_height());
+            }
+            let hidden = divider_out_of_sight(&el);
+            if *divider_hidden != hidden {
+                divider_hidden.set(hidden);
             }
             let grew_older = m.last_key == last_key && !m.first_render;
             m.first_render = false;
@@ -283,7 +306,7 @@ pub fn message_list(p: &MessageListProps) -> Html {
             if list.is_empty() && !room.loading_older {
                 <p class="empty">{ icon(Icon::Chat) }<span>{ "No messages yet — say hello" }</span></p>
             }
-            if divider.is_some() {
+            if divider.is_some() && *divider_hidden {
                 <button type="button" class="jump-unread" onclick={jump} data-testid="jump-unread">
                     { icon(Icon::ArrowDown) }{ format!("{} new · Jump to first unread", p.unread_at_open) }
                 </button>

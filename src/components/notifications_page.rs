@@ -1,5 +1,6 @@
 //! The full notifications page: all / unread / archived, by kind, archive and snooze, and a
-//! virtualised list (fixed row height: only the rows in view are in the DOM).
+//! virtualised list (fixed row height: only the rows in view are in the DOM) that loads older
+//! pages from the server as it nears its end (and when a filter leaves it too short to scroll).
 
 use herald_protocol::ipc::UiCommand;
 use herald_protocol::wire::NotificationKind;
@@ -10,16 +11,19 @@ use yewdux::prelude::*;
 use crate::bridge;
 use crate::components::hooks::use_now;
 use crate::components::icons::{icon, kind_label, Icon};
+use crate::components::actions::load_older_notifications;
 use crate::components::notification_item::NotificationItem;
 use crate::components::virtual_list::visible_range;
 use crate::store::notifications::{Filter, NotificationsState};
 
 /// Height of one row on this page (CSS `.page .notification` matches it).
 pub const ROW_HEIGHT: f64 = 76.0;
+/// Start loading the next page when the view is this close to the end of the list.
+const LOAD_AHEAD_PX: f64 = ROW_HEIGHT * 4.0;
 
 #[function_component(NotificationsPage)]
 pub fn notifications_page() -> Html {
-    let state = use_store_value::<NotificationsState>();
+    let (state, dispatch) = use_store::<NotificationsState>();
     let now = use_now(30_000);
     let filter = use_state(Filter::default);
     let kind = use_state(|| None::<NotificationKind>);
@@ -46,6 +50,25 @@ pub fn notifications_page() -> Html {
         });
     }
     let (start, end) = visible_range(scroll.0, scroll.1, ROW_HEIGHT, items.len(), 6);
+    let total_height = ROW_HEIGHT * items.len() as f64;
+    {
+        // Near the end (or a list too short to scroll): the next page. Runs after each render,
+        // so a page that still leaves the view short asks for the one after it.
+        let near_end = scroll.0 + scroll.1 >= total_height - LOAD_AHEAD_PX;
+        let dispatch = dispatch.clone();
+        use_effect_with(
+            (near_end, state.has_more, state.loading, state.error.is_some(), items.len()),
+            move |(near_end, has_more, loading, failed, _)| {
+                if *near_end && *has_more && !*loading && !*failed {
+                    load_older_notifications(&dispatch);
+                }
+            },
+        );
+    }
+    let retry = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| load_older_notifications(&dispatch))
+    };
     let tab = |f: Filter, label: &'static str| {
         let filter_state = filter.clone();
         let onclick = Callback::from(move |_: MouseEvent| filter_state.set(f));
@@ -68,7 +91,6 @@ pub fn notifications_page() -> Html {
     };
     let mark_all =
         Callback::from(|_: MouseEvent| bridge::send(UiCommand::MarkAllNotificationsRead));
-    let total_height = ROW_HEIGHT * items.len() as f64;
     html! {
         <section class="page notifications-page" data-testid="notifications-page">
             <header class="page-head">
@@ -89,7 +111,7 @@ pub fn notifications_page() -> Html {
                 </select>
             </div>
             <div class="card list-viewport" ref={list_ref} {onscroll} data-testid="notifications-viewport">
-                if items.is_empty() {
+                if items.is_empty() && !state.loading {
                     <p class="empty">{ icon(Icon::Bell) }<span>{ "Nothing here" }</span></p>
                 } else {
                     <ul class="notification-list virtual" style={format!("height:{total_height}px")}>
@@ -98,6 +120,16 @@ pub fn notifications_page() -> Html {
                             <NotificationItem key={n.id.clone()} notification={n.clone()} {now} actions=true />
                         }) }
                     </ul>
+                }
+                if state.loading {
+                    <div class="loading-older" data-testid="notifications-loading"><span class="spinner small"></span>{ "Loading older notifications…" }</div>
+                } else if let Some(error) = &state.error {
+                    <div class="history-error" role="status">
+                        <span>{ error.clone() }</span>
+                        <button type="button" class="button" onclick={retry}>{ "Retry" }</button>
+                    </div>
+                } else if !state.has_more && !items.is_empty() {
+                    <div class="history-start" data-testid="notifications-end">{ "No older notifications" }</div>
                 }
             </div>
         </section>

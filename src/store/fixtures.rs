@@ -245,6 +245,7 @@ pub fn view_state() -> ViewState {
         messages: room_messages(),
         notifications: notifications(),
         notifications_unread: 5,
+        notifications_has_more: true,
         friend_requests: friend_requests(),
         settings: Settings {
             muted_rooms: vec!["r2".into()],

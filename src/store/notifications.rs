@@ -9,6 +9,12 @@ use yewdux::Store;
 pub struct NotificationsState {
     pub items: Vec<Notification>,
     pub unread: u32,
+    /// Older notifications may exist beyond `items` (the page keeps loading as it scrolls).
+    pub has_more: bool,
+    /// A page is under way (spinner at the end of the list).
+    pub loading: bool,
+    /// Why the last page failed, for the retry line.
+    pub error: Option<String>,
 }
 
 /// The notifications page's first filter.
@@ -33,15 +39,22 @@ impl NotificationsState {
                 self.items = v.notifications.clone();
                 self.items.sort_by_key(|n| std::cmp::Reverse(n.created_at));
                 self.unread = v.notifications_unread;
+                self.has_more = v.notifications_has_more;
+                self.loading = false;
+                self.error = None;
             }
-            UiEvent::NotificationUpserted(n) => {
-                match self.items.iter_mut().find(|x| x.id == n.id) {
-                    Some(x) => *x = (**n).clone(),
-                    None => {
-                        let at = self.items.partition_point(|x| x.created_at > n.created_at);
-                        self.items.insert(at, (**n).clone());
-                    }
+            UiEvent::NotificationUpserted(n) => self.upsert(n),
+            UiEvent::NotificationsLoaded {
+                notifications,
+                has_more,
+                error,
+            } => {
+                for n in notifications {
+                    self.upsert(n);
                 }
+                self.has_more = *has_more;
+                self.loading = false;
+                self.error = error.as_ref().map(|e| e.message.clone());
             }
             UiEvent::NotificationsReadAll => {
                 for n in &mut self.items {
@@ -52,6 +65,24 @@ impl NotificationsState {
             _ => {}
         }
         self
+    }
+
+    /// The page asked for older notifications (spinner until `NotificationsLoaded`).
+    pub fn start_loading(mut self) -> Self {
+        self.loading = true;
+        self.error = None;
+        self
+    }
+
+    /// Replaces a known notification, or inserts a new one at its place (newest first).
+    fn upsert(&mut self, n: &Notification) {
+        match self.items.iter_mut().find(|x| x.id == n.id) {
+            Some(x) => *x = n.clone(),
+            None => {
+                let at = self.items.partition_point(|x| x.created_at > n.created_at);
+                self.items.insert(at, n.clone());
+            }
+        }
     }
 
     /// The bell popover: the most recent `n` that are neither archived nor snoozed.
@@ -147,6 +178,71 @@ mod tests {
         }
         let all_read = base.apply(&UiEvent::NotificationsReadAll);
         assert!(all_read.items.iter().all(|n| n.read));
+    }
+
+    #[test]
+    fn a_loaded_page_merges_older_items_in_order_and_ends_the_spinner() {
+        let base = NotificationsState::default()
+            .apply(&UiEvent::Reset(Box::new(view_state())))
+            .start_loading();
+        assert!(base.loading && base.has_more);
+        let older = notification("n-old", NotificationKind::SystemAlert, "Old", 90_000);
+        let known = base.items[0].clone();
+        let cases: Vec<(&str, UiEvent, usize, bool, Option<&str>)> = vec![
+            (
+                "older page",
+                UiEvent::NotificationsLoaded {
+                    notifications: vec![older, known],
+                    has_more: true,
+                    error: None,
+                },
+                7,
+                true,
+                None,
+            ),
+            (
+                "last page",
+                UiEvent::NotificationsLoaded {
+                    notifications: vec![],
+                    has_more: false,
+                    error: None,
+                },
+                6,
+                false,
+                None,
+            ),
+            (
+                "failed page",
+                UiEvent::NotificationsLoaded {
+                    notifications: vec![],
+                    has_more: true,
+                    error: Some(herald_protocol::ipc::UiError::new(
+                        herald_protocol::ipc::ErrorCode::ServerUnreachable,
+                        "Offline",
+                    )),
+                },
+                6,
+                true,
+                Some("Offline"),
+            ),
+        ];
+        for (name, ev, len, has_more, error) in cases {
+            let s = base.clone().apply(&ev);
+            assert_eq!(s.items.len(), len, "{name}");
+            assert!(!s.loading, "{name}");
+            assert_eq!(s.has_more, has_more, "{name}");
+            assert_eq!(s.error.as_deref(), error, "{name}");
+            assert!(
+                s.items.windows(2).all(|w| w[0].created_at >= w[1].created_at),
+                "{name}: newest first"
+            );
+        }
+        let merged = base.apply(&UiEvent::NotificationsLoaded {
+            notifications: vec![notification("n-old", NotificationKind::SystemAlert, "Old", 90_000)],
+            has_more: true,
+            error: None,
+        });
+        assert_eq!(merged.items.last().map(|n| n.id.as_str()), Some("n-old"));
     }
 
     #[test]

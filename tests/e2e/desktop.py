@@ -184,7 +184,7 @@ def stop(proc, sig=signal.SIGTERM):
 
 
 class Herald:
-    def __init__(self, app, env, artifacts, tag):
+    def __init__(self, app, env, artifacts, tag, args=()):
         self.app = app
         port, native = free_port(), free_port()
         self.log = open(os.path.join(artifacts, f"tauri-driver-{tag}.log"), "w")
@@ -194,7 +194,7 @@ class Herald:
             stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.started = time.monotonic()
         self.session = Session(f"http://127.0.0.1:{port}", {
-            "browserName": "wry", "tauri:options": {"application": app}})
+            "browserName": "wry", "tauri:options": {"application": app, "args": list(args)}})
         self.session.cmd("POST", "/timeouts", {"script": 30000})
 
     def invoke(self, command):
@@ -393,6 +393,21 @@ def main():
         check("closing the window hides it; the app keeps receiving", closing_the_window_keeps_receiving)
         check("settings set through dispatch", settings_saved)
 
+        def start_on_login_registers_a_minimized_login_item():
+            s = herald.invoke({"cmd": "get_settings"})
+            autostart = os.path.join(home, ".config", "autostart")
+            entries = lambda: [os.path.join(autostart, f) for f in os.listdir(autostart)] if os.path.isdir(autostart) else []
+            herald.invoke({"cmd": "set_settings", "settings": dict(s, start_on_login=True)})
+            entry = wait_until("autostart entry", lambda: next(iter(entries()), None), timeout=10)
+            text = open(entry).read()
+            exec_line = next(l for l in text.splitlines() if l.startswith("Exec="))
+            assert "--minimized" in exec_line, exec_line
+            herald.invoke({"cmd": "set_settings", "settings": dict(s, start_on_login=False)})
+            wait_until("autostart entry removed", lambda: not entries(), timeout=10)
+            return {"entry": os.path.basename(entry), "exec": exec_line}
+
+        check("start on login writes an XDG autostart entry with --minimized, and removes it", start_on_login_registers_a_minimized_login_item)
+
         def token_kept_privately_and_never_logged():
             profile = os.path.join(env["XDG_DATA_HOME"], "dev.herald.desktop")
             token_file = os.path.join(profile, "session.token")
@@ -484,6 +499,29 @@ def main():
         check("after kill + restart with the server down, the cached state is painted", restart_paints_cache_offline)
         check("settings survive the restart", settings_survive_restart)
         check("reconnects when the server is back", reconnects_when_the_server_returns)
+
+        # Started at login: hidden in the tray, connected; opening it again shows the window.
+        herald.quit()
+        herald = None
+        wait_until("first app gone", lambda: not herald_windows(), timeout=15)
+
+        def minimized_start_stays_hidden_and_connects():
+            nonlocal herald
+            herald = Herald(app, env, artifacts, "minimized", args=["--minimized"])
+            v = wait_until("connected while hidden",
+                           lambda: (lambda v: v if v["connection"]["state"] == "connected" else None)(herald.view()),
+                           timeout=30)
+            time.sleep(1)
+            assert not herald_windows(visible_only=True), "a window is showing"
+            return {"rooms": len(v["rooms"]), "visible_windows": 0}
+
+        def launching_again_shows_the_minimized_app():
+            subprocess.run([app], env=env, capture_output=True, timeout=30)
+            wait_until("window shown", lambda: herald_windows(visible_only=True), timeout=10)
+            return {"visible_windows": len(herald_windows(visible_only=True))}
+
+        check("started with --minimized: no window, still connected", minimized_start_stays_hidden_and_connects)
+        check("launching Herald again shows the minimized app's window", launching_again_shows_the_minimized_app)
         try:
             herald.session.screenshot(os.path.join(artifacts, "desktop-webdriver.png"))
         except Exception:

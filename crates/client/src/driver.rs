@@ -13,7 +13,7 @@ use herald_protocol::ipc::ConnStatus;
 use herald_protocol::ipc::{
     DisconnectReason, ErrorCode, UiCommand, UiError, UiEventBatch, UiReply,
 };
-use herald_protocol::wire::{LoginResponse, StreamPosition};
+use herald_protocol::wire::{LoginResponse, Notification, Page, StreamPosition};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -64,6 +64,11 @@ enum Input {
     Reconnect(DisconnectReason),
     Debug(oneshot::Sender<DebugState>),
     Shutdown(oneshot::Sender<Result<(), UiError>>),
+}
+
+/// The answer of a REST read the driver started for the engine.
+enum HttpAnswer {
+    Notifications(Result<Page<Notification>, UiError>),
 }
 
 enum SockEvent {
@@ -266,8 +271,9 @@ const MAX_BATCH: usize = 4096;
 impl Driver {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Input>) {
         let (sock_tx, mut sock_rx) = mpsc::unbounded_channel::<(u64, SockEvent)>();
+        let (http_tx, mut http_rx) = mpsc::unbounded_channel::<HttpAnswer>();
         loop {
-            self.drain(&sock_tx);
+            self.drain(&sock_tx, &http_tx);
             let deadline = self.engine.poll_timeout();
             let sleep = async {
                 match deadline {
@@ -279,7 +285,7 @@ impl Driver {
                 input = rx.recv() => {
                     let Some(input) = input else { break };
                     if let Some(done) = self.handle_input(input) {
-                        self.drain(&sock_tx);
+                        self.drain(&sock_tx, &http_tx);
                         let result = self.store.flush().map_err(|e| UiError::new(ErrorCode::Storage, e.to_string()));
                         self.close_socket();
                         let _ = done.send(result);
@@ -297,6 +303,12 @@ impl Driver {
                             Err(_) => break,
                         }
                         n += 1;
+                    }
+                }
+                Some(answer) = http_rx.recv() => {
+                    let now = self.clock.now();
+                    match answer {
+                        HttpAnswer::Notifications(result) => self.engine.notifications_page(now, result),
                     }
                 }
                 _ = sleep => {
@@ -341,6 +353,31 @@ impl Driver {
         None
     }
 
+    /// Runs a REST read off the driver's task; the answer comes back on `http_tx`.
+    fn fetch_notifications(
+        &self,
+        http_tx: &mpsc::UnboundedSender<HttpAnswer>,
+        before: Option<String>,
+        limit: u32,
+    ) {
+        let server = self.engine.session().map(|s| s.server_url.clone());
+        let token = self.token.clone();
+        let answer = http_tx.clone();
+        tokio::spawn(async move {
+            let result = match (server, token) {
+                (Some(server), Some(token)) => {
+                    crate::rest::notifications_page(&server, &token, before.as_deref(), limit)
+                        .await
+                }
+                _ => Err(UiError::new(
+                    ErrorCode::NotSignedIn,
+                    "Sign in to load older notifications.",
+                )),
+            };
+            let _ = answer.send(HttpAnswer::Notifications(result));
+        });
+    }
+
     fn handle_sock(&mut self, now: Now, gen: u64, ev: SockEvent) {
         if gen != self.generation || self.socket.is_none() {
             return;
@@ -356,7 +393,11 @@ impl Driver {
         }
     }
 
-    fn drain(&mut self, sock_tx: &mpsc::UnboundedSender<(u64, SockEvent)>) {
+    fn drain(
+        &mut self,
+        sock_tx: &mpsc::UnboundedSender<(u64, SockEvent)>,
+        http_tx: &mpsc::UnboundedSender<HttpAnswer>,
+    ) {
         while let Some(out) = self.engine.poll_output() {
             match out {
                 Output::Open { .. } => self.open_socket(sock_tx),
@@ -395,6 +436,9 @@ impl Driver {
                         });
                     let now = self.clock.now();
                     self.engine.cached_page(now, &room_id, page, limit);
+                }
+                Output::FetchNotifications { before, limit } => {
+                    self.fetch_notifications(http_tx, before, limit)
                 }
                 Output::Ui(batch) => {
                     let _ = self.ui_tx.send(batch);

@@ -13,6 +13,7 @@
 pub mod driver;
 pub mod engine;
 pub mod login;
+pub mod rest;
 pub mod store;
 
 pub use driver::{Client, ClientConfig, ClientHandle};

@@ -1,4 +1,4 @@
-//! Sign-in over HTTP (`POST /api/login`): the one request the client makes outside the socket.
+//! Sign-in over HTTP (`POST /api/login`), before there is a socket.
 //!
 //! Failures map to the IPC error codes the login form matches on (`server_unreachable`,
 //! `wrong_password`), each with a message that says what to do next.

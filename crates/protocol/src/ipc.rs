@@ -281,8 +281,15 @@ pub struct ViewState {
     pub messages: Vec<ChatMessage>,
     pub notifications: Vec<Notification>,
     pub notifications_unread: u32,
+    /// Whether older notifications may exist beyond those held (the page's infinite scroll).
+    #[serde(default = "yes")]
+    pub notifications_has_more: bool,
     pub friend_requests: Vec<FriendRequest>,
     pub settings: Settings,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// About the running app (version shown in settings; the shell's first round trip).
@@ -338,6 +345,8 @@ pub enum UiCommand {
     LoadOlder {
         room_id: String,
     },
+    /// The next page of older notifications (the notifications page scrolled to its end).
+    LoadOlderNotifications,
     MarkRoomRead {
         room_id: String,
     },
@@ -433,6 +442,12 @@ pub enum UiEvent {
         error: Option<UiError>,
     },
     NotificationUpserted(Box<Notification>),
+    /// A page of older notifications arrived (only those not held before), or failed: `error`.
+    NotificationsLoaded {
+        notifications: Vec<Notification>,
+        has_more: bool,
+        error: Option<UiError>,
+    },
     NotificationsReadAll,
     NotificationsUnread {
         count: u32,

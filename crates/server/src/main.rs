@@ -45,6 +45,12 @@ struct Common {
     /// Lifetime of login tokens in seconds.
     #[arg(long, default_value_t = 12 * 3600)]
     token_ttl_secs: u64,
+    /// Messages per second one user may send, sustained (socket and REST together).
+    #[arg(long, env = "HERALD_SEND_RATE", default_value_t = 10.0)]
+    send_rate: f64,
+    /// Messages one user may send in a burst above the sustained rate.
+    #[arg(long, env = "HERALD_SEND_BURST", default_value_t = 30.0)]
+    send_burst: f64,
 }
 
 #[derive(Args, Debug)]
@@ -138,6 +144,9 @@ fn config(common: &Common, database: &str, jwt_secret: String, service_key: Stri
     c.bind = common.bind;
     c.ping_interval = Duration::from_secs(common.ping_secs.max(1));
     c.token_ttl = Duration::from_secs(common.token_ttl_secs.max(1));
+    // Non-finite or negative values would disable sending or the limit; keep them sane.
+    c.send_rate_per_sec = if common.send_rate.is_finite() { common.send_rate.max(0.1) } else { 10.0 };
+    c.send_burst = if common.send_burst.is_finite() { common.send_burst.max(1.0) } else { 30.0 };
     c
 }
 

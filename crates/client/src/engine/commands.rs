@@ -114,6 +114,7 @@ impl Engine {
                 });
                 Ok(UiReply::Ack)
             }
+            UiCommand::LoadOlderNotifications => self.load_older_notifications(),
             UiCommand::MarkRoomRead { room_id } => {
                 if !self.model.rooms.contains_key(&room_id) {
                     return Err(not_found("That room"));

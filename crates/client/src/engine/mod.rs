@@ -12,6 +12,7 @@
 pub mod commands;
 pub mod connection;
 mod frames;
+pub mod notification_pages;
 pub mod ops;
 pub mod outbox;
 pub mod policy;
@@ -90,6 +91,9 @@ pub enum Output {
         before: Option<(Timestamp, String)>,
         limit: u32,
     },
+    /// Fetch a page of notifications older than `before` (a notification id; `None`: the
+    /// newest) with REST `GET /api/notifications` and feed it to [`Engine::notifications_page`].
+    FetchNotifications { before: Option<String>, limit: u32 },
     /// Hand a batch to the UI.
     Ui(UiEventBatch),
     /// Ask the OS to show a notification.
@@ -513,6 +517,7 @@ impl Engine {
             messages,
             notifications,
             notifications_unread: self.model.notifications_unread,
+            notifications_has_more: self.model.notification_pages.has_more,
             friend_requests: self.model.friend_requests.values().cloned().collect(),
             settings: self.settings.clone(),
         }

@@ -74,6 +74,8 @@ pub struct Model {
     pub messages: HashMap<String, RoomMessages>,
     pub notifications: BTreeMap<String, Notification>,
     pub notifications_unread: u32,
+    /// How far the notifications page has paged back (see `notification_pages`).
+    pub notification_pages: super::notification_pages::NotificationPaging,
     pub friend_requests: BTreeMap<String, FriendRequest>,
     pub drafts: BTreeMap<String, String>,
 }

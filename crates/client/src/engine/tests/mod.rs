@@ -17,6 +17,8 @@ use super::policy::NativeNotification;
 use super::{Engine, EngineConfig, Now, Output};
 use crate::store::{MemoryStore, Store, StoredSession};
 
+mod notification_pages;
+
 fn user(id: &str) -> User {
     User {
         id: id.into(),
@@ -77,6 +79,8 @@ struct Sim {
     closes: Vec<DisconnectReason>,
     notified: Vec<NativeNotification>,
     ui: Vec<UiEvent>,
+    /// `FetchNotifications` requests: (before, limit).
+    fetches: Vec<(Option<String>, u32)>,
 }
 
 impl Sim {
@@ -102,6 +106,7 @@ impl Sim {
             closes: vec![],
             notified: vec![],
             ui: vec![],
+            fetches: vec![],
         };
         s.drain();
         s
@@ -140,6 +145,7 @@ impl Sim {
                     let now = self.now();
                     self.engine.cached_page(now, &room_id, page, limit);
                 }
+                Output::FetchNotifications { before, limit } => self.fetches.push((before, limit)),
                 Output::Ui(b) => self.ui.extend(b.events),
                 Output::Notify(n) => self.notified.push(n),
             }
