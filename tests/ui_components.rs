@@ -11,8 +11,8 @@ use std::time::Duration;
 use gloo_timers::future::sleep;
 use herald_protocol::ipc::{UiCommand, UiEvent};
 use herald_ui::components::{
-    chat_list::ChatList, nav_bar::NavBar, notification_center::NotificationCenter, room::RoomPane,
-    toasts::Toasts,
+    chat_list::ChatList, nav_bar::NavBar, notification_center::NotificationCenter,
+    notifications_page::NotificationsPage, room::RoomPane, toasts::Toasts,
 };
 use herald_ui::store::{fixtures, ui::UiState};
 use ui_fixtures::*;
@@ -544,6 +544,42 @@ async fn a_room_with_10k_messages_renders_only_a_window_and_scrolling_up_loads_o
         scroller.scroll_height(),
         scroller.client_height()
     );
+    // Reading further back slides the window: the newest rows leave the DOM, and it never
+    // holds more than MAX_ROWS messages.
+    let max_rows = herald_ui::components::message_list::MAX_ROWS as u32;
+    let scroll_to = |top: i32| {
+        scroller.set_scroll_top(top);
+        scroller
+            .dispatch_event(&web_sys::Event::new("scroll").unwrap())
+            .unwrap();
+    };
+    for _ in 0..40 {
+        if q(&root, "[data-key=k09999]").is_none() {
+            break;
+        }
+        scroll_to(0);
+        tick().await;
+        tick().await;
+        assert!(count() <= max_rows, "{} rows in the DOM", count());
+    }
+    assert!(
+        q(&root, "[data-key=k09999]").is_none(),
+        "the window did not slide"
+    );
+    // Scrolling back down brings the newer rows back, still bounded.
+    for _ in 0..40 {
+        if q(&root, "[data-key=k09999]").is_some() {
+            break;
+        }
+        scroll_to(scroller.scroll_height());
+        tick().await;
+        tick().await;
+        assert!(count() <= max_rows, "{} rows in the DOM", count());
+    }
+    assert!(
+        q(&root, "[data-key=k09999]").is_some(),
+        "the newest came back"
+    );
     // A small room at its top asks the core for older messages, with a spinner.
     let root2 = mount(
         &cx,
@@ -573,4 +609,51 @@ async fn a_room_with_10k_messages_renders_only_a_window_and_scrolling_up_loads_o
         q(r, "[data-testid=loading-older]").is_none()
     })
     .await;
+}
+
+#[wasm_bindgen_test]
+async fn the_notifications_page_loads_older_pages_at_its_end_until_there_are_none() {
+    let cx = fixture_cx();
+    let log = record_commands();
+    let root = mount(&cx, html! { <NotificationsPage /> });
+    // The fixture's few notifications do not fill the page: it asks for the next page at once.
+    until(&root, "spinner", |r| {
+        q(r, "[data-testid=notifications-loading]").is_some()
+    })
+    .await;
+    let asked = || {
+        log.borrow()
+            .iter()
+            .filter(|c| **c == UiCommand::LoadOlderNotifications)
+            .count()
+    };
+    assert_eq!(asked(), 1, "one request while one is under way");
+    // An older page arrives: it is listed (at the end, newest first) and the spinner goes.
+    let older = fixtures::notification(
+        "n-old",
+        herald_protocol::wire::NotificationKind::OutOfStock,
+        "Out of stock: Red Scarf",
+        86_400 * 30,
+    );
+    apply(
+        &cx,
+        vec![UiEvent::NotificationsLoaded {
+            notifications: vec![older],
+            has_more: false,
+            error: None,
+        }],
+    );
+    until(&root, "end of list", |r| {
+        q(r, "[data-testid=notifications-end]").is_some()
+    })
+    .await;
+    let ids = all_attr(&root, "[data-testid=notification]", "data-id");
+    assert_eq!(ids.last().map(String::as_str), Some("n-old"), "{ids:?}");
+    assert!(q(&root, "[data-testid=notifications-loading]").is_none());
+    tick().await;
+    assert_eq!(
+        asked(),
+        1,
+        "nothing more is asked once the server has no more"
+    );
 }

@@ -39,13 +39,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, dnd_on: bool) -> tauri::Result<()>
     let open = MenuItem::with_id(app, OPEN, "Open Herald", true, None::<&str>)?;
     let mark = MenuItem::with_id(app, MARK_ALL_READ, "Mark all as read", true, None::<&str>)?;
     let dnd = CheckMenuItem::with_id(app, DND, "Do not disturb", true, dnd_on, None::<&str>)?;
-    let updates = MenuItem::with_id(
-        app,
-        CHECK_UPDATES,
-        "Check for updates",
-        true,
-        None::<&str>,
-    )?;
+    let updates = MenuItem::with_id(app, CHECK_UPDATES, "Check for updates", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, QUIT, "Quit", true, None::<&str>)?;
     let sep = PredefinedMenuItem::separator(app)?;
     let menu = Menu::with_items(app, &[&open, &mark, &dnd, &updates, &sep, &quit])?;

@@ -79,7 +79,10 @@ pub async fn check<R: Runtime>(
     }
     let updater = builder.build().map_err(describe)?;
     let Some(update) = updater.check().await.map_err(describe)? else {
-        log::info!("update check: Herald {} is current", env!("CARGO_PKG_VERSION"));
+        log::info!(
+            "update check: Herald {} is current",
+            env!("CARGO_PKG_VERSION")
+        );
         return Ok(UpdateStatus::UpToDate);
     };
     let version = update.version.clone();

@@ -4,9 +4,7 @@
 
 mod support;
 
-use herald_protocol::ipc::{
-    ErrorCode, QuietHours, Session, Settings, Theme, UiCommand, UiReply,
-};
+use herald_protocol::ipc::{ErrorCode, QuietHours, Session, Settings, Theme, UiCommand, UiReply};
 use support::{app_with, test_config, App};
 
 fn custom_settings() -> Settings {
@@ -197,5 +195,9 @@ fn check_for_updates_with_an_unreachable_feed_fails_with_update_failed() {
     let app = App::start(config, herald_desktop::context());
     let err = app.dispatch(&UiCommand::CheckForUpdates).unwrap_err();
     assert_eq!(err.code, ErrorCode::UpdateFailed);
-    assert!(err.message.contains("could not be reached"), "{}", err.message);
+    assert!(
+        err.message.contains("could not be reached"),
+        "{}",
+        err.message
+    );
 }

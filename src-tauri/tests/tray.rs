@@ -33,7 +33,10 @@ fn do_not_disturb_in_the_tray_toggles_the_saved_setting() {
     on_menu_item(app.handle(), item::DND);
     assert!(!wait_for_settings(&app, |s| !s.dnd).dnd, "DND off again");
     drop(app);
-    assert!(!app_with(dir.path(), None).settings().dnd, "saved, not only in memory");
+    assert!(
+        !app_with(dir.path(), None).settings().dnd,
+        "saved, not only in memory"
+    );
 }
 
 #[test]

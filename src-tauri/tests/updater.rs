@@ -19,8 +19,12 @@ use base64::Engine as _;
 use herald_protocol::ipc::{ErrorCode, UiCommand, UiReply, UpdateStatus};
 use support::{test_config, App};
 
-const INSTALLED: &[u8] = b"\x7fELF the installed Herald AppImage";
-const NEW_BUILD: &[u8] = b"\x7fELF Herald 9.9.9, the new AppImage";
+// ELF magic and more than an ELF header's worth of bytes: what the installer checks an AppImage
+// for before it replaces the installed one.
+const INSTALLED: &[u8] =
+    b"\x7fELF\x02\x01\x01 the installed Herald AppImage .........................";
+const NEW_BUILD: &[u8] =
+    b"\x7fELF\x02\x01\x01 Herald 9.9.9, the new AppImage .........................";
 
 /// A test signing key: (public key as tauri.conf.json wants it, secret key).
 fn test_key() -> (String, minisign::SecretKey) {
@@ -126,7 +130,8 @@ fn a_signed_update_is_downloaded_verified_and_installed() {
 fn a_tampered_update_is_refused_and_nothing_is_installed() {
     let (pubkey, sk) = test_key();
     let signature = sign(&sk, NEW_BUILD, "9.9.9");
-    const TAMPERED: &[u8] = b"\x7fELF Herald 9.9.9, the new AppImagE";
+    const TAMPERED: &[u8] =
+        b"\x7fELF\x02\x01\x01 Herald 9.9.9, the new AppImagE .........................";
     let addr = serve_feeds(vec![("tampered", "9.9.9", signature, TAMPERED)]);
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_feed(dir.path(), &pubkey, addr, "tampered");
@@ -134,7 +139,11 @@ fn a_tampered_update_is_refused_and_nothing_is_installed() {
     let err = app.dispatch(&UiCommand::CheckForUpdates).unwrap_err();
 
     assert_eq!(err.code, ErrorCode::UpdateFailed);
-    assert!(err.message.contains("not signed with Herald's key"), "{}", err.message);
+    assert!(
+        err.message.contains("not signed with Herald's key"),
+        "{}",
+        err.message
+    );
     assert_eq!(
         std::fs::read(dir.path().join("Herald.AppImage")).unwrap(),
         INSTALLED

@@ -3,8 +3,10 @@
 //! infinite scroll that keeps the reading position.
 //!
 //! Windowed: only the newest [`WINDOW`] messages are in the DOM at first; scrolling to the top
-//! reveals [`WINDOW`] more (then asks the core for older ones), and returning to the bottom
-//! trims the window again, so a room with 10k cached messages renders a few dozen rows.
+//! reveals [`WINDOW`] more (then asks the core for older ones). The window slides: it never holds
+//! more than [`MAX_ROWS`] messages, dropping rows at the far end (scrolling back down brings them
+//! back), and the message at the edge being read stays where it was on screen. So a room with
+//! 10k cached messages renders at most a few hundred rows wherever one scrolls.
 
 use std::collections::HashMap;
 
@@ -23,6 +25,8 @@ use crate::store::session::SessionState;
 
 /// Messages rendered at first and revealed per step.
 pub const WINDOW: usize = 60;
+/// Most messages in the DOM at once.
+pub const MAX_ROWS: usize = 3 * WINDOW;
 /// Within this many pixels of an edge counts as "at" it.
 const EDGE_PX: i32 = 48;
 /// A new group starts after this long without a message from the same sender.
@@ -87,6 +91,17 @@ fn divider_out_of_sight(scroller: &Element) -> bool {
     }
 }
 
+/// A rendered message's key and its offset from the top of the scroller's viewport, to keep it
+/// in place when rows are added or dropped around it.
+fn anchor(scroller: &Element, key: &str) -> Option<(String, f64)> {
+    let el = scroller
+        .query_selector(&format!("[data-key=\"{key}\"]"))
+        .ok()
+        .flatten()?;
+    let offset = el.get_bounding_client_rect().top() - scroller.get_bounding_client_rect().top();
+    Some((key.to_owned(), offset))
+}
+
 /// The first unread message when `unread` of them were unread at open (others' messages only).
 pub fn first_unread_key(messages: &[ChatMessage], me: &str, unread: u32) -> Option<String> {
     if unread == 0 {
@@ -119,8 +134,11 @@ pub struct MessageListProps {
 #[derive(Default)]
 struct ScrollMemo {
     at_bottom: bool,
-    /// Distance from the bottom to restore after revealing older rows.
-    restore_from_bottom: Option<i32>,
+    /// A message kept in place across a window change: its key and its offset from the top of
+    /// the viewport before the change.
+    anchor: Option<(String, f64)>,
+    /// Scroll to the bottom after the next render (the window went back to the newest rows).
+    to_bottom: bool,
     last_key: Option<String>,
     first_render: bool,
     jump_to_divider: bool,
@@ -137,8 +155,10 @@ pub fn message_list(p: &MessageListProps) -> Html {
     let now = use_now(60_000);
     let offset = bridge::local_offset_secs(now);
     let list = room.messages.clone();
-    // Key of the first rendered message (None: the newest WINDOW).
+    // Key of the first rendered message (None: WINDOW before the end).
     let first_key = use_state(|| None::<String>);
+    // Key of the last rendered message (None: the newest, following new ones).
+    let end_key = use_state(|| None::<String>);
     let divider = use_state(|| None::<String>);
     let divider_hidden = use_state(|| false);
     let memo = use_mut_ref(|| ScrollMemo {
@@ -155,18 +175,26 @@ pub fn message_list(p: &MessageListProps) -> Html {
         }
     }
 
+    let end = match end_key
+        .as_ref()
+        .and_then(|k| list.iter().position(|m| &m.key == k))
+    {
+        Some(i) => i + 1,
+        None => list.len(),
+    };
     let start = match first_key
         .as_ref()
         .and_then(|k| list.iter().position(|m| &m.key == k))
     {
-        Some(i) => i,
-        None => list.len().saturating_sub(WINDOW),
+        Some(i) => i.min(end),
+        None => end.saturating_sub(WINDOW),
     };
     let has_more = room.has_more.unwrap_or(p.has_more);
 
     let reveal_older = {
-        let (first_key, list, memo, scroller) = (
+        let (first_key, end_key, list, memo, scroller) = (
             first_key.clone(),
+            end_key.clone(),
             list.clone(),
             memo.clone(),
             scroller.clone(),
@@ -178,14 +206,43 @@ pub fn message_list(p: &MessageListProps) -> Html {
         );
         move || {
             if start > 0 {
-                if let Some(el) = scroller.cast::<Element>() {
-                    memo.borrow_mut().restore_from_bottom =
-                        Some(el.scroll_height() - el.scroll_top());
+                if let (Some(el), Some(m)) = (scroller.cast::<Element>(), list.get(start)) {
+                    memo.borrow_mut().anchor = anchor(&el, &m.key);
                 }
                 let s = start.saturating_sub(WINDOW);
                 first_key.set(list.get(s).map(|m| m.key.clone()));
+                if end - s > MAX_ROWS {
+                    end_key.set(list.get(s + MAX_ROWS - 1).map(|m| m.key.clone()));
+                }
             } else if has_more && !loading {
                 actions::load_older(&msgs_dispatch, &room_id);
+            }
+        }
+    };
+
+    // Scrolled down to the end of a window that stops short of the newest message.
+    let reveal_newer = {
+        let (first_key, end_key, list, memo, scroller) = (
+            first_key.clone(),
+            end_key.clone(),
+            list.clone(),
+            memo.clone(),
+            scroller.clone(),
+        );
+        move || {
+            let len = list.len();
+            if end >= len {
+                return;
+            }
+            if let (Some(el), Some(m)) =
+                (scroller.cast::<Element>(), list.get(end.saturating_sub(1)))
+            {
+                memo.borrow_mut().anchor = anchor(&el, &m.key);
+            }
+            let e = (end + WINDOW).min(len);
+            end_key.set((e < len).then(|| list[e - 1].key.clone()));
+            if e - start > MAX_ROWS {
+                first_key.set(list.get(e - MAX_ROWS).map(|m| m.key.clone()));
             }
         }
     };
@@ -194,7 +251,8 @@ pub fn message_list(p: &MessageListProps) -> Html {
         let (memo, scroller, first_key) = (memo.clone(), scroller.clone(), first_key.clone());
         let divider_hidden = divider_hidden.clone();
         let reveal_older = reveal_older.clone();
-        let rendered = list.len() - start;
+        let reveal_newer = reveal_newer.clone();
+        let following = end == list.len();
         let first_rendered = list.get(start).map(|m| m.key.clone());
         Callback::from(move |_: Event| {
             let Some(el) = scroller.cast::<Element>() else {
@@ -212,8 +270,12 @@ pub fn message_list(p: &MessageListProps) -> Html {
             }
             if el.scroll_top() <= EDGE_PX {
                 reveal_older();
-            } else if bottom && rendered > 3 * WINDOW {
-                first_key.set(None); // back at the bottom: trim the window again
+            } else if bottom && !following {
+                reveal_newer();
+            } else if bottom && first_key.is_some() {
+                // Back at the newest: trim to the last WINDOW and follow new messages again.
+                first_key.set(None);
+                memo.borrow_mut().to_bottom = true;
             }
         })
     };
@@ -223,6 +285,7 @@ pub fn message_list(p: &MessageListProps) -> Html {
     {
         let (memo, scroller) = (memo.clone(), scroller.clone());
         let last_key = list.last().map(|m| m.key.clone());
+        let following = end == list.len();
         let loading = room.loading_older;
         let history_failed = room.error.is_some();
         let reveal_older = reveal_older.clone();
@@ -242,9 +305,14 @@ pub fn message_list(p: &MessageListProps) -> Html {
                             - 8,
                     );
                 }
-            } else if let Some(from_bottom) = m.restore_from_bottom.take() {
-                el.set_scroll_top(el.scroll_height() - from_bottom);
-            } else if m.first_render || (m.at_bottom && m.last_key != last_key) {
+            } else if let Some((key, before)) = m.anchor.take() {
+                if let Some((_, after)) = anchor(&el, &key) {
+                    el.set_scroll_top(el.scroll_top() + (after - before).round() as i32);
+                }
+            } else if std::mem::take(&mut m.to_bottom)
+                || m.first_render
+                || (following && m.at_bottom && m.last_key != last_key)
+            {
                 el.set_scroll_top(el.scroll_height());
             }
             let hidden = divider_out_of_sight(&el);
@@ -274,12 +342,13 @@ pub fn message_list(p: &MessageListProps) -> Html {
         .iter()
         .filter_map(|m| m.id.as_deref().map(|id| (id, m)))
         .collect();
-    let rows = layout(&list, start, divider.as_deref(), now, offset);
+    let rows = layout(&list[..end], start, divider.as_deref(), now, offset);
     let jump = {
-        let (divider, list, first_key, memo) = (
+        let (divider, list, first_key, end_key, memo) = (
             divider.clone(),
             list.clone(),
             first_key.clone(),
+            end_key.clone(),
             memo.clone(),
         );
         Callback::from(move |_: MouseEvent| {
@@ -287,7 +356,10 @@ pub fn message_list(p: &MessageListProps) -> Html {
                 .as_ref()
                 .and_then(|k| list.iter().position(|m| &m.key == k))
             {
-                first_key.set(list.get(i.saturating_sub(5)).map(|m| m.key.clone()));
+                let s = i.saturating_sub(5);
+                first_key.set(list.get(s).map(|m| m.key.clone()));
+                let e = (s + MAX_ROWS).min(list.len());
+                end_key.set((e < list.len()).then(|| list[e - 1].key.clone()));
                 memo.borrow_mut().jump_to_divider = true;
             }
         })

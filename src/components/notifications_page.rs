@@ -9,9 +9,9 @@ use yew::prelude::*;
 use yewdux::prelude::*;
 
 use crate::bridge;
+use crate::components::actions::load_older_notifications;
 use crate::components::hooks::use_now;
 use crate::components::icons::{icon, kind_label, Icon};
-use crate::components::actions::load_older_notifications;
 use crate::components::notification_item::NotificationItem;
 use crate::components::virtual_list::visible_range;
 use crate::store::notifications::{Filter, NotificationsState};
@@ -57,7 +57,13 @@ pub fn notifications_page() -> Html {
         let near_end = scroll.0 + scroll.1 >= total_height - LOAD_AHEAD_PX;
         let dispatch = dispatch.clone();
         use_effect_with(
-            (near_end, state.has_more, state.loading, state.error.is_some(), items.len()),
+            (
+                near_end,
+                state.has_more,
+                state.loading,
+                state.error.is_some(),
+                items.len(),
+            ),
             move |(near_end, has_more, loading, failed, _)| {
                 if *near_end && *has_more && !*loading && !*failed {
                     load_older_notifications(&dispatch);

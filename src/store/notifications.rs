@@ -186,7 +186,7 @@ mod tests {
             .apply(&UiEvent::Reset(Box::new(view_state())))
             .start_loading();
         assert!(base.loading && base.has_more);
-        let older = notification("n-old", NotificationKind::SystemAlert, "Old", 90_000);
+        let older = notification("n-old", NotificationKind::SystemAlert, "Old", 10_000_000);
         let known = base.items[0].clone();
         let cases: Vec<(&str, UiEvent, usize, bool, Option<&str>)> = vec![
             (
@@ -233,12 +233,19 @@ mod tests {
             assert_eq!(s.has_more, has_more, "{name}");
             assert_eq!(s.error.as_deref(), error, "{name}");
             assert!(
-                s.items.windows(2).all(|w| w[0].created_at >= w[1].created_at),
+                s.items
+                    .windows(2)
+                    .all(|w| w[0].created_at >= w[1].created_at),
                 "{name}: newest first"
             );
         }
         let merged = base.apply(&UiEvent::NotificationsLoaded {
-            notifications: vec![notification("n-old", NotificationKind::SystemAlert, "Old", 90_000)],
+            notifications: vec![notification(
+                "n-old",
+                NotificationKind::SystemAlert,
+                "Old",
+                10_000_000,
+            )],
             has_more: true,
             error: None,
         });

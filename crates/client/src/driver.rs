@@ -366,8 +366,7 @@ impl Driver {
         tokio::spawn(async move {
             let result = match (server, token) {
                 (Some(server), Some(token)) => {
-                    crate::rest::notifications_page(&server, &token, before.as_deref(), limit)
-                        .await
+                    crate::rest::notifications_page(&server, &token, before.as_deref(), limit).await
                 }
                 _ => Err(UiError::new(
                     ErrorCode::NotSignedIn,

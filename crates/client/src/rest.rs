@@ -48,7 +48,9 @@ pub async fn notifications_page(
     if !status.is_success() {
         return Err(UiError::new(
             ErrorCode::ServerUnreachable,
-            format!("The server answered {status} for older notifications. Scroll down to try again."),
+            format!(
+                "The server answered {status} for older notifications. Scroll down to try again."
+            ),
         ));
     }
     resp.json::<Page<Notification>>().await.map_err(|e| {

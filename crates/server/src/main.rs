@@ -145,8 +145,16 @@ fn config(common: &Common, database: &str, jwt_secret: String, service_key: Stri
     c.ping_interval = Duration::from_secs(common.ping_secs.max(1));
     c.token_ttl = Duration::from_secs(common.token_ttl_secs.max(1));
     // Non-finite or negative values would disable sending or the limit; keep them sane.
-    c.send_rate_per_sec = if common.send_rate.is_finite() { common.send_rate.max(0.1) } else { 10.0 };
-    c.send_burst = if common.send_burst.is_finite() { common.send_burst.max(1.0) } else { 30.0 };
+    c.send_rate_per_sec = if common.send_rate.is_finite() {
+        common.send_rate.max(0.1)
+    } else {
+        10.0
+    };
+    c.send_burst = if common.send_burst.is_finite() {
+        common.send_burst.max(1.0)
+    } else {
+        30.0
+    };
     c
 }
 

@@ -4,6 +4,7 @@ use herald_protocol::ipc::{ErrorCode, UiCommand, UiError, UiEvent};
 use herald_protocol::wire::{Notification, NotificationSummary, Page, ServerFrame, Snapshot};
 
 use super::{notif, Sim};
+use crate::store::Store;
 
 fn notif_at(id: &str, minutes_ago: i64, read: bool) -> Notification {
     let mut n = notif(id);
@@ -31,10 +32,12 @@ fn page(s: &mut Sim, items: Vec<Notification>, has_more: bool) {
     let now = s.now();
     s.engine
         .notifications_page(now, Ok(Page { items, has_more }));
-    s.drain();
+    s.advance(std::time::Duration::from_millis(100));
 }
 
-fn loaded(s: &Sim) -> Vec<(Vec<String>, bool, Option<ErrorCode>)> {
+/// The `NotificationsLoaded` events the UI got (after the frame interval flushed them).
+fn loaded(s: &mut Sim) -> Vec<(Vec<String>, bool, Option<ErrorCode>)> {
+    s.advance(std::time::Duration::from_millis(100));
     s.ui.iter()
         .filter_map(|e| match e {
             UiEvent::NotificationsLoaded {
@@ -78,7 +81,7 @@ fn scrolling_to_the_end_pages_back_with_the_servers_cursor_until_it_has_no_more(
         true,
     );
     assert_eq!(
-        loaded(&s),
+        loaded(&mut s),
         vec![(vec!["n6".to_owned(), "n5".to_owned()], true, None)]
     );
     // the unread count stays the server's (n6 was already in it)
@@ -97,7 +100,7 @@ fn scrolling_to_the_end_pages_back_with_the_servers_cursor_until_it_has_no_more(
     s.ui.clear();
     s.command(UiCommand::LoadOlderNotifications);
     assert_eq!(s.fetches.len(), 2);
-    assert_eq!(loaded(&s), vec![(vec![], false, None)]);
+    assert_eq!(loaded(&mut s), vec![(vec![], false, None)]);
 }
 
 #[test]
@@ -128,7 +131,7 @@ fn offline_or_failed_pages_keep_the_cache_and_say_why() {
     s.command(UiCommand::LoadOlderNotifications);
     assert!(s.fetches.is_empty());
     assert_eq!(
-        loaded(&s),
+        loaded(&mut s),
         vec![(vec![], true, Some(ErrorCode::ServerUnreachable))]
     );
 
@@ -144,7 +147,7 @@ fn offline_or_failed_pages_keep_the_cache_and_say_why() {
     s.drain();
     // then the error reaches the UI, nothing is lost, and a retry asks again
     assert_eq!(
-        loaded(&s),
+        loaded(&mut s),
         vec![(vec![], true, Some(ErrorCode::ServerUnreachable))]
     );
     assert_eq!(s.engine.model().notifications.len(), 1);
