@@ -21,6 +21,7 @@ mod shell;
 mod startup;
 pub mod tray;
 pub mod updater;
+mod webview;
 
 pub use shell::{ShellConfig, StartError};
 pub use updater::UpdateConfig;
@@ -106,6 +107,9 @@ pub fn start<R: Runtime>(
         receivers.notifications,
     ));
     if config.desktop_integration {
+        if let Some(window) = handle.get_webview_window(MAIN_WINDOW) {
+            webview::tune(&window);
+        }
         if let Err(e) = tray::create(handle, settings.dnd) {
             log::warn!("no tray icon: {e}");
         }
