@@ -7,7 +7,7 @@ What it measures, per profile (the app started directly, no WebDriver attached):
     from the app's own `startup:` log line (time since `run` began) and from the outside
     (spawn until that line appears, including exec and dynamic linking);
   - connected: the same for the first live connection;
-  - RSS and PSS of the app and every WebKit process it spawned, idle and connected;
+  - RSS, PSS and USS of the app and every WebKit process it spawned, idle and connected;
   - CPU seconds used by all of them over an idle window (default 60 s).
 
 Usage (numbers go to the README's Performance section):
@@ -52,20 +52,26 @@ def tree(pid):
 
 
 def memory(pid):
-    rows, rss, pss = [], 0, 0
+    rows, rss, pss, uss = [], 0, 0, 0
     for p in tree(pid):
         try:
             with open(f"/proc/{p}/comm") as f:
                 comm = f.read().strip()
             with open(f"/proc/{p}/smaps_rollup") as f:
-                fields = {l.split(":")[0]: int(l.split()[1]) for l in f if l.split(":")[0] in ("Rss", "Pss")}
+                fields = {l.split(":")[0]: int(l.split()[1]) for l in f
+                          if l.split(":")[0] in ("Rss", "Pss", "Private_Clean", "Private_Dirty")}
         except OSError:
             continue
+        private = fields["Private_Clean"] + fields["Private_Dirty"]
         rows.append({"process": comm, "rss_mb": round(fields["Rss"] / 1024, 1),
-                     "pss_mb": round(fields["Pss"] / 1024, 1)})
+                     "pss_mb": round(fields["Pss"] / 1024, 1), "uss_mb": round(private / 1024, 1)})
         rss += fields["Rss"]
         pss += fields["Pss"]
-    return {"rss_mb": round(rss / 1024, 1), "pss_mb": round(pss / 1024, 1), "processes": rows}
+        uss += private
+    # RSS counts every shared library in full in each process; PSS splits shared pages between
+    # the processes mapping them; USS is what only these processes hold (their own heaps).
+    return {"rss_mb": round(rss / 1024, 1), "pss_mb": round(pss / 1024, 1),
+            "uss_mb": round(uss / 1024, 1), "processes": rows}
 
 
 def cpu_seconds(pid):
@@ -188,12 +194,9 @@ def main():
                      {"text": f"bench message {i}: the quick brown fox jumps over the lazy dog"}, token=bob)
 
             def publish(i):
-                req = urllib.request.Request(
-                    f"{url}/api/publish", method="POST",
-                    data=json.dumps({"to": {"users": ["alice"]}, "kind": "low_stock",
-                                     "title": f"Low stock #{i}", "body": "Only 3 left of Blue Mug"}).encode(),
-                    headers={"Authorization": f"Bearer {SERVICE_KEY}", "Content-Type": "application/json"})
-                urllib.request.urlopen(req, timeout=10).read()
+                http("POST", f"{url}/api/publish", {"to": {"users": ["alice"]}, "kind": "low_stock",
+                                                     "title": f"Low stock #{i}", "body": "Only 3 left of Blue Mug"},
+                     token=SERVICE_KEY)
 
             with concurrent.futures.ThreadPoolExecutor(4) as pool:
                 list(pool.map(say, range(a.messages)))
@@ -222,13 +225,13 @@ def main():
     with open(os.path.join(out, "desktop-bench.json"), "w") as f:
         json.dump(results, f, indent=2)
     print("| profile | first view (in app / from spawn) | connected (in app / from spawn) "
-          "| RSS total | PSS total | idle CPU |")
-    print("| --- | --- | --- | --- | --- | --- |")
+          "| RSS total | PSS total | USS total | idle CPU |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         m = r["idle_connected"]
         print(f"| {r['profile']} | {r['first_view_ms_in_app']} / {r['first_view_ms_from_spawn']} ms "
               f"| {r['connected_ms_in_app']} / {r['connected_ms_from_spawn']} ms | {m['rss_mb']} MB "
-              f"| {m['pss_mb']} MB | {r['idle_cpu_seconds']} s in {r['idle_window_s']} s "
+              f"| {m['pss_mb']} MB | {m['uss_mb']} MB | {r['idle_cpu_seconds']} s in {r['idle_window_s']} s "
               f"({r['idle_cpu_percent']}%) |")
     for r in results:
         print(r["profile"], json.dumps(r["idle_connected"]["processes"]))

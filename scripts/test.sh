@@ -82,6 +82,23 @@ e2e_ui() {
   "${run[@]}" || { echo "ui e2e failed once; retrying the whole run"; "${run[@]}"; }
 }
 
+# The .deb from `tauri build` (perf profile, see scripts/package.sh), and what it must hold:
+# the binary, the desktop entry and the icons. The AppImage needs tools from GitHub, which
+# these machines cannot reach; package.sh says so and this gate does not ask for it.
+package_deb() {
+  bash scripts/package.sh deb
+  local deb
+  deb="$(ls -t "$CARGO_TARGET_DIR"/perf/bundle/deb/*.deb | head -n 1)"
+  dpkg-deb -I "$deb" | grep -E '^ (Package|Version|Depends):'
+  local listing
+  listing="$(dpkg-deb -c "$deb")"
+  for want in usr/bin/herald-desktop usr/share/applications/Herald.desktop \
+    usr/share/icons/hicolor/32x32/apps/herald-desktop.png usr/share/icons/hicolor/512x512/apps/herald-desktop.png; do
+    grep -q " \./$want\$\| $want\$" <<<"$listing" || { echo "the .deb lacks $want" >&2; return 1; }
+  done
+  say "$(basename "$deb"): $(stat -c %s "$deb") bytes, binary, desktop entry and icons present"
+}
+
 gate "bootstrap (idempotent)" bash scripts/bootstrap.sh
 gate "tool versions agree" versions_agree
 gate "rustfmt" cargo fmt --all --check
@@ -92,4 +109,5 @@ gate "UI components in headless Chromium" wasm_tests
 gate "real window under Xvfb (tauri-driver)" e2e_smoke
 gate "desktop shell end-to-end (tauri-driver, D-Bus, real server)" e2e_desktop
 gate "UI end-to-end through the real window (tauri-driver, real server)" e2e_ui
+gate "package: .deb (tauri build)" package_deb
 summary

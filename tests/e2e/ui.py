@@ -147,6 +147,17 @@ def main():
         bob_says(job12, f"ui-e2e: history filler {i + 1}")
     job12_total = 70
 
+    # More notifications than a snapshot carries (100): the notifications page must page back
+    # to the oldest ones through the server as it scrolls.
+    older_notes = 130
+    for i in range(older_notes):
+        http("POST", f"{url}/api/publish", {"to": {"users": ["alice"]}, "kind": "sale_completed",
+                                             "title": f"ui-e2e: order #{1000 + i} paid",
+                                             "body": "€12.00 by card"}, token=SERVICE_KEY)
+    demo_notes = len(http("GET", f"{url}/api/notifications?limit=500",
+                          token=http("POST", f"{url}/api/login",
+                                     {"username": "alice", "password": "herald"})["token"])["items"])
+
     results, state = [], {}
     herald = None
 
@@ -304,6 +315,25 @@ def main():
             assert len(on_server) == 1, on_server
             return {"delivery": delivery, "on_server": len(on_server)}
 
+        def notifications_page_pages_back_to_the_oldest():
+            ui.click("[data-testid=chat-button]")
+            wait_until("the chat panel closes", lambda: ui.count("[data-testid=chat-panel]") == 0, timeout=5)
+            ui.click("[data-testid=bell-button]")
+            ui.click("[data-testid=see-all]")
+            ui.el("[data-testid=notifications-page]")
+            held_at_open = len(herald.view()["notifications"])
+
+            def at_the_end():
+                ui.js("const v = document.querySelector('[data-testid=notifications-viewport]');"
+                      "v.scrollTop = v.scrollHeight; v.dispatchEvent(new Event('scroll'));")
+                return ui.count("[data-testid=notifications-end]") == 1
+
+            wait_until("the end of the notifications", at_the_end, timeout=30, interval=0.5)
+            held = len(herald.view()["notifications"])
+            assert held == demo_notes, (held, demo_notes)
+            state["shot_page"] = screenshot(artifacts, "ui-notifications-page.png")
+            return {"held_at_open": held_at_open, "held_at_end": held, "on_server": demo_notes}
+
         check("login through the form (prefilled server, alice/herald) connects", login_through_the_form)
         check("chat button opens the panel with the demo rooms", chat_panel_lists_rooms)
         check("bob writes in a room that is not open -> chat badge rises, toast appears",
@@ -313,6 +343,8 @@ def main():
         check("bell opens the notification center", notification_center_opens)
         check("server down: Enter in the composer -> message pending (clock)", send_offline_is_pending)
         check("server back on the same DB -> the message becomes sent", sent_after_server_returns)
+        check("notifications page: scrolling to its end loads older ones from the server",
+              notifications_page_pages_back_to_the_oldest)
         try:
             herald.session.screenshot(os.path.join(artifacts, "ui-webdriver-final.png"))
             screenshot(artifacts, "ui-final.png")
