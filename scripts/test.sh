@@ -82,6 +82,14 @@ e2e_ui() {
   "${run[@]}" || { echo "ui e2e failed once; retrying the whole run"; "${run[@]}"; }
 }
 
+# Every screen in both themes at 800x600, 1100x720 and 1920x1080: nothing overflows the window;
+# screenshots of the real window in the artifacts dir (screens/).
+e2e_screens() {
+  local app="$CARGO_TARGET_DIR/debug/herald-desktop" server="$CARGO_TARGET_DIR/debug/herald-server"
+  timeout 600 dbus-run-session -- xvfb-run -a -s "-screen 0 1920x1200x24" \
+    python3 tests/e2e/screens.py "$app" "$server" "$artifacts"
+}
+
 # The .deb from `tauri build` (perf profile, see scripts/package.sh), and what it must hold:
 # the binary, the desktop entry and the icons. The AppImage needs tools from GitHub, which
 # these machines cannot reach; package.sh says so and this gate does not ask for it.
@@ -109,5 +117,6 @@ gate "UI components in headless Chromium" wasm_tests
 gate "real window under Xvfb (tauri-driver)" e2e_smoke
 gate "desktop shell end-to-end (tauri-driver, D-Bus, real server)" e2e_desktop
 gate "UI end-to-end through the real window (tauri-driver, real server)" e2e_ui
+gate "every screen, both themes, three window sizes (real window)" e2e_screens
 gate "package: .deb (tauri build)" package_deb
 summary

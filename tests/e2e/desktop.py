@@ -523,7 +523,8 @@ def main():
         check("started with --minimized: no window, still connected", minimized_start_stays_hidden_and_connects)
         check("launching Herald again shows the minimized app's window", launching_again_shows_the_minimized_app)
         try:
-            herald.session.screenshot(os.path.join(artifacts, "desktop-webdriver.png"))
+            subprocess.run(["import", "-window", "root", os.path.join(artifacts, "desktop-screen.png")],
+                           check=False, timeout=30, capture_output=True)
         except Exception:
             pass
     finally:

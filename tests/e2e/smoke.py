@@ -59,7 +59,8 @@ def main():
                 print(f"FAIL {name}: {e}")
                 failed += 1
         time.sleep(0.5)
-        session.screenshot(os.path.join(artifacts, "smoke-webdriver.png"))
+        # The X server's picture, not WebDriver's: WebKit's snapshot API (behind WebDriver's
+        # screenshot) never answers with compositing off, which the app sets (src-tauri/src/webview.rs).
         subprocess.run(["import", "-window", "root", os.path.join(artifacts, "smoke-screen.png")],
                        check=False, timeout=30)
     finally:

@@ -171,7 +171,7 @@ def main():
             print(f"FAIL {name}: {e}"[:1500], flush=True)
             results.append(False)
             try:
-                herald.session.screenshot(os.path.join(artifacts, f"ui-fail-{len(results)}.png"))
+                screenshot(artifacts, f"ui-fail-{len(results)}.png")
             except Exception:
                 pass
 
@@ -346,7 +346,6 @@ def main():
         check("notifications page: scrolling to its end loads older ones from the server",
               notifications_page_pages_back_to_the_oldest)
         try:
-            herald.session.screenshot(os.path.join(artifacts, "ui-webdriver-final.png"))
             screenshot(artifacts, "ui-final.png")
         except Exception:
             pass

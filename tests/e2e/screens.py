@@ -1,0 +1,218 @@
+"""Every screen of the real Herald window (WebKitGTK under Xvfb, via tauri-driver), in both themes
+and at three window sizes, against a real herald-server — issue 6, "Look".
+
+For each theme (light, dark) and window size (800x600, the default 1100x720, 1920x1080) it opens
+every screen the way a person does (clicks only): home, chat list, room, notification center,
+notifications page, friend requests, settings, user menu, and the login screen after signing
+out. At each it checks that nothing overflows the window: the page never scrolls sideways and
+every popover, panel and toast lies inside the window. Screenshots of the real X window go to
+<artifacts>/screens/<theme>-<size>-<screen>.png (every screen at the default size, the rest only
+where a check fails).
+
+Usage (the e2e_screens gate of scripts/test.sh):
+  dbus-run-session -- xvfb-run -a -s "-screen 0 1920x1200x24" \\
+      python3 tests/e2e/screens.py <herald-desktop> <herald-server> <artifacts dir>
+Prints `screens e2e: N passed, N failed`.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from desktop import Herald, free_port, herald_windows, stop, wait_until  # noqa: E402
+from ui import Ui  # noqa: E402
+
+SIZES = [(800, 600), (1100, 720), (1920, 1080)]
+THEMES = ["light", "dark"]
+
+# Elements that float over the page: each must lie inside the window.
+FLOATING = ["chat-panel", "notification-center", "user-menu", "toasts", "nav-bar"]
+
+OVERFLOW = """
+const w = window.innerWidth, h = window.innerHeight, bad = [];
+if (document.documentElement.scrollWidth > w + 1) bad.push('page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + w);
+for (const id of arguments[0]) {
+  for (const e of document.querySelectorAll('[data-testid=' + id + ']')) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (r.left < -1 || r.top < -1 || r.right > w + 1 || r.bottom > h + 1)
+      bad.push(id + ' at ' + [r.left, r.top, r.right, r.bottom].map(Math.round).join(',') + ' outside ' + w + 'x' + h);
+  }
+}
+return bad;
+"""
+
+
+def shot(path):
+    wids = herald_windows(visible_only=True)
+    if not wids:
+        return None
+    subprocess.run(["xdotool", "windowactivate", "--sync", str(wids[0])], timeout=10, capture_output=True)
+    time.sleep(0.8)
+    subprocess.run(["import", "-window", str(wids[0]), path], check=True, timeout=30, capture_output=True)
+    return path
+
+
+def resize(width, height):
+    for wid in herald_windows(visible_only=True):
+        subprocess.run(["xdotool", "windowsize", "--sync", str(wid), str(width), str(height)],
+                       timeout=10, capture_output=True)
+        subprocess.run(["xdotool", "windowmove", "--sync", str(wid), "0", "0"], timeout=10, capture_output=True)
+
+
+def main():
+    app, server_bin, artifacts = (os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]),
+                                  os.path.abspath(sys.argv[3]))
+    out = os.path.join(artifacts, "screens")
+    os.makedirs(out, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="herald-screens-")
+    home = os.path.join(tmp, "home")
+    env = dict(os.environ, HOME=home, XDG_DATA_HOME=os.path.join(home, ".local/share"),
+               XDG_CONFIG_HOME=os.path.join(home, ".config"), XDG_CACHE_HOME=os.path.join(home, ".cache"))
+    for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        os.makedirs(env[k], exist_ok=True)
+    env.pop("HERALD_PROFILE_DIR", None)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env["HERALD_SERVER_URL"] = url
+    server = subprocess.Popen([server_bin, "demo", "--bind", f"127.0.0.1:{port}", "--database",
+                               os.path.join(tmp, "demo.db"), "--tick-secs", "3600"],
+                              stdout=open(os.path.join(artifacts, "screens-server.log"), "w"),
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    results = []
+    herald = None
+
+    def check(name, fn, retry=False):
+        """`retry`: once more, announced, for a dropped WebDriver connection (see webdriver.py);
+        opening a screen starts from scratch, so a real overflow fails both times."""
+        for attempt in (1, 2):
+            try:
+                got = fn()
+                print(f"PASS {name}: {got!r}"[:300], flush=True)
+                results.append(True)
+                return
+            except Exception as e:
+                if retry and attempt == 1:
+                    print(f"  ({name}: {e!r}; retrying once)"[:500], flush=True)
+                    continue
+                print(f"FAIL {name}: {e}"[:1500], flush=True)
+                results.append(False)
+                return
+
+    try:
+        wait_until("server", lambda: urllib.request.urlopen(f"{url}/healthz", timeout=5).status == 200, 30)
+        herald = Herald(app, env, artifacts, "screens")
+        ui = Ui(herald)
+
+        def close_all():
+            # Esc closes the popover, then the panel (the app's own keys).
+            for _ in range(3):
+                ui.js("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));"
+                      "window.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));")
+                time.sleep(0.1)
+            if ui.count("[data-testid=chat-panel]"):
+                ui.click("[data-testid=panel-close]")
+            ui.click("[data-testid=brand]")
+
+        def open_screen(name):
+            close_all()
+            if name == "home":
+                ui.el("[data-testid=home]")
+            elif name == "chat-list":
+                ui.click("[data-testid=chat-button]")
+                ui.el("[data-testid=room-list]")
+            elif name == "room":
+                ui.click("[data-testid=chat-button]")
+                ui.click("[data-testid=room-row]")
+                ui.el("[data-testid=room-pane] [data-testid=message]")
+            elif name == "notification-center":
+                ui.click("[data-testid=bell-button]")
+                ui.el("[data-testid=notification-center]")
+            elif name == "notifications-page":
+                ui.click("[data-testid=bell-button]")
+                ui.click("[data-testid=see-all]")
+                ui.el("[data-testid=notifications-page] [data-testid=notification]")
+            elif name == "friend-requests":
+                ui.click("[data-testid=user-button]")
+                ui.click("[data-testid=menu-friends]")
+                ui.el("[data-testid=friends-page]")
+            elif name == "settings":
+                ui.click("[data-testid=user-button]")
+                ui.click("[data-testid=menu-settings]")
+                ui.el("[data-testid=settings-page]")
+            elif name == "user-menu":
+                ui.click("[data-testid=user-button]")
+                ui.el("[data-testid=user-menu]")
+            time.sleep(0.4)
+
+        screens = ["home", "chat-list", "room", "notification-center", "notifications-page",
+                   "friend-requests", "settings", "user-menu"]
+
+        def sign_in():
+            ui.type("[data-testid=login-username]", "alice")
+            ui.type("[data-testid=login-password]", "herald")
+            ui.click("[data-testid=login-submit]")
+            wait_until("connected", lambda: herald.view()["connection"]["state"] == "connected", 30)
+            ui.el("[data-testid=nav-bar]")
+            return "connected"
+
+        check("sign in through the form", sign_in)
+        for theme in THEMES:
+            settings = herald.invoke({"cmd": "get_settings"})
+            herald.invoke({"cmd": "set_settings", "settings": dict(settings, theme=theme)})
+            wait_until(f"theme {theme}", lambda: ui.js(
+                "return document.documentElement.getAttribute('data-theme');") == theme, timeout=10)
+            for (w, h) in SIZES:
+                resize(w, h)
+                wait_until(f"window {w}x{h}", lambda: abs(ui.js("return window.innerWidth;") - w) <= 2, timeout=10)
+                for name in screens:
+                    def look(name=name, w=w, h=h):
+                        open_screen(name)
+                        bad = ui.js(OVERFLOW, FLOATING)
+                        tag = f"{theme}-{w}x{h}-{name}"
+                        if bad or (w, h) == (1100, 720):
+                            shot(os.path.join(out, f"{tag}.png"))
+                        assert not bad, bad
+                        return "fits"
+                    check(f"{theme} {w}x{h} {name}", look, retry=True)
+            resize(1100, 720)
+
+        def login_screen():
+            close_all()
+            ui.click("[data-testid=user-button]")
+            ui.click("[data-testid=menu-sign-out]")
+            ui.el("[data-testid=login-submit]")
+            shots = []
+            for theme in THEMES:
+                settings = herald.invoke({"cmd": "get_settings"})
+                herald.invoke({"cmd": "set_settings", "settings": dict(settings, theme=theme)})
+                wait_until(f"theme {theme}", lambda: ui.js(
+                    "return document.documentElement.getAttribute('data-theme');") == theme, timeout=10)
+                for (w, h) in SIZES:
+                    resize(w, h)
+                    time.sleep(0.6)
+                    bad = ui.js(OVERFLOW, ["login-submit", "login-server"])
+                    assert not bad, (theme, w, h, bad)
+                resize(1100, 720)
+                shots.append(shot(os.path.join(out, f"{theme}-1100x720-login.png")))
+            return {"screenshots": len([s for s in shots if s])}
+
+        check("login screen fits at every size, both themes", login_screen)
+    finally:
+        if herald is not None:
+            herald.quit()
+        stop(server, signal.SIGINT)
+        shutil.rmtree(tmp, ignore_errors=True)
+    passed, failed = results.count(True), results.count(False)
+    print(f"screens e2e: {passed} passed, {failed} failed")
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
