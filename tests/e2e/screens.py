@@ -6,8 +6,8 @@ every screen the way a person does (clicks only): home, chat list, room, notific
 notifications page, friend requests, settings, user menu, and the login screen after signing
 out. At each it checks that nothing overflows the window: the page never scrolls sideways and
 every popover, panel and toast lies inside the window. Screenshots of the real X window go to
-<artifacts>/screens/<theme>-<size>-<screen>.png (every screen at the default size, the rest only
-where a check fails).
+<artifacts>/screens/<theme>-<size>-<screen>.png (every screen at the default size, two at the
+other sizes, and any screen whose check fails).
 
 Usage (the e2e_screens gate of scripts/test.sh):
   dbus-run-session -- xvfb-run -a -s "-screen 0 1920x1200x24" \\
@@ -30,6 +30,8 @@ from ui import Ui  # noqa: E402
 
 SIZES = [(800, 600), (1100, 720), (1920, 1080)]
 THEMES = ["light", "dark"]
+# Screenshots kept at the other sizes too (the README shows them).
+EXTRA_SHOTS = {("light", 800, 600, "room"), ("dark", 1920, 1080, "home")}
 
 # Elements that float over the page: each must lie inside the window.
 FLOATING = ["chat-panel", "notification-center", "user-menu", "toasts", "nav-bar"]
@@ -176,7 +178,7 @@ def main():
                         open_screen(name)
                         bad = ui.js(OVERFLOW, FLOATING)
                         tag = f"{theme}-{w}x{h}-{name}"
-                        if bad or (w, h) == (1100, 720):
+                        if bad or (w, h) == (1100, 720) or (theme, w, h, name) in EXTRA_SHOTS:
                             shot(os.path.join(out, f"{tag}.png"))
                         assert not bad, bad
                         return "fits"
