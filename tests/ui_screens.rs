@@ -1,7 +1,7 @@
 //! Renders every screen over fixture stores and checks nothing is missing. Built with
 //! `HERALD_SCREENSHOTS=1` in the environment, it also prints each screen's HTML (one JSON line
 //! per screen, prefixed `SCREEN `) so a script can render them with the real stylesheet in
-//! Chromium and take the screenshots in docs/screenshots/.
+//! Chromium. (docs/screenshots/ come from the real window: tests/e2e/screens.py.)
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -123,6 +123,7 @@ pub fn start<R: Runtime>(
             client.set_focus(false);
         }
     }
+    startup::shell_started();
     Ok(())
 }
 

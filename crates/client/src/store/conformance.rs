@@ -125,6 +125,15 @@ fn upserts_messages_by_id_and_pages_backwards(s: &mut dyn Store) {
     assert_eq!(older.len(), 10);
     assert_eq!(older[3].text, "edited");
     assert_eq!(s.load(5).unwrap().messages.len(), 5);
+    // With a second room, start-up loads the newest `recent` of each, oldest first overall.
+    s.apply(&Changes {
+        messages: (0..8).map(|i| msg(&format!("q{i}"), "r2", 100 + i)).collect(),
+        ..Default::default()
+    })
+    .unwrap();
+    let loaded = s.load(3).unwrap().messages;
+    let ids: Vec<_> = loaded.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, vec!["m27", "m28", "m29", "q5", "q6", "q7"]);
 }
 
 fn a_reset_keeps_outbox_drafts_and_dedupe_set(s: &mut dyn Store) {

@@ -184,16 +184,26 @@ fn clear_server_state(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> 
 
 impl Store for SqliteStore {
     fn load(&self, recent: usize) -> Result<StoredState, StoreError> {
+        // The newest `recent` of each room, one indexed query per room (messages_by_room):
+        // start-up cost grows with rooms × recent, not with everything ever cached.
         let mut messages = Vec::new();
         {
+            let rooms: Vec<String> = {
+                let mut stmt = self.conn.prepare("SELECT DISTINCT room_id FROM messages")?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
             let mut stmt = self.conn.prepare(
-                "SELECT json FROM (SELECT json, at, id, ROW_NUMBER() OVER (PARTITION BY room_id ORDER BY at DESC, id DESC) AS rn
-                 FROM messages) WHERE rn <= ?1 ORDER BY at, id",
+                "SELECT json FROM messages WHERE room_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
             )?;
-            let rows = stmt.query_map([recent as i64], |r| r.get::<_, String>(0))?;
-            for row in rows {
-                messages.push(serde_json::from_str::<Message>(&row?)?);
+            for room in &rooms {
+                let rows =
+                    stmt.query_map(params![room, recent as i64], |r| r.get::<_, String>(0))?;
+                for row in rows {
+                    messages.push(serde_json::from_str::<Message>(&row?)?);
+                }
             }
+            messages.sort_by(|a, b| message_order(a).cmp(&message_order(b)));
         }
         let mut notified = std::collections::HashSet::new();
         {
