@@ -113,8 +113,9 @@ pub fn check_at_start<R: Runtime>(app: &AppHandle<R>, config: &UpdateConfig) {
     let app = app.clone();
     let config = config.clone();
     tauri::async_runtime::spawn(async move {
-        if let Err(e) = check(&app, &config).await {
-            log::warn!("update check at start: {}", e.message);
+        // Failures are already in the log with their cause (see `describe`).
+        if let Ok(status) = check(&app, &config).await {
+            log::info!("update check at start: {status:?}");
         }
     });
 }
@@ -126,7 +127,7 @@ fn failed(message: String) -> UiError {
 /// What went wrong, said so a person knows what to do next.
 fn describe(e: tauri_plugin_updater::Error) -> UiError {
     use tauri_plugin_updater::Error as E;
-    log::warn!("updater: {e}");
+    log::warn!("update check failed: {e}");
     failed(match e {
         E::Minisign(_) | E::Base64(_) | E::SignatureUtf8(_) | E::SignedVersionMismatch { .. } | E::MissingSignedVersion => {
             "The downloaded update is not signed with Herald's key, so it was refused and nothing was installed. Try again later; if it keeps happening, the update feed may have been tampered with.".to_owned()

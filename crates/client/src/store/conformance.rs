@@ -127,7 +127,9 @@ fn upserts_messages_by_id_and_pages_backwards(s: &mut dyn Store) {
     assert_eq!(s.load(5).unwrap().messages.len(), 5);
     // With a second room, start-up loads the newest `recent` of each, oldest first overall.
     s.apply(&Changes {
-        messages: (0..8).map(|i| msg(&format!("q{i}"), "r2", 100 + i)).collect(),
+        messages: (0..8)
+            .map(|i| msg(&format!("q{i}"), "r2", 100 + i))
+            .collect(),
         ..Default::default()
     })
     .unwrap();
