@@ -113,10 +113,8 @@ pub fn check_at_start<R: Runtime>(app: &AppHandle<R>, config: &UpdateConfig) {
     let app = app.clone();
     let config = config.clone();
     tauri::async_runtime::spawn(async move {
-        // Failures are already in the log with their cause (see `describe`).
-        if let Ok(status) = check(&app, &config).await {
-            log::info!("update check at start: {status:?}");
-        }
+        // Every outcome is logged by `check` (a failure with its cause, see `describe`).
+        let _ = check(&app, &config).await;
     });
 }
 
