@@ -91,15 +91,20 @@ fn divider_out_of_sight(scroller: &Element) -> bool {
     }
 }
 
-/// A rendered message's key and its offset from the top of the scroller's viewport, to keep it
-/// in place when rows are added or dropped around it.
-fn anchor(scroller: &Element, key: &str) -> Option<(String, f64)> {
+/// A rendered message's offset from the top of the scroller's viewport.
+fn offset_of(scroller: &Element, key: &str) -> Option<f64> {
     let el = scroller
         .query_selector(&format!("[data-key=\"{key}\"]"))
         .ok()
         .flatten()?;
-    let offset = el.get_bounding_client_rect().top() - scroller.get_bounding_client_rect().top();
-    Some((key.to_owned(), offset))
+    Some(el.get_bounding_client_rect().top() - scroller.get_bounding_client_rect().top())
+}
+
+/// What keeps the message `key` in place when rows are added or dropped around it.
+fn anchor(scroller: &Element, key: &str) -> Option<(String, f64, i32)> {
+    let offset = offset_of(scroller, key)?;
+    let from_bottom = scroller.scroll_height() - scroller.scroll_top();
+    Some((key.to_owned(), offset, from_bottom))
 }
 
 /// The first unread message when `unread` of them were unread at open (others' messages only).
@@ -135,8 +140,9 @@ pub struct MessageListProps {
 struct ScrollMemo {
     at_bottom: bool,
     /// A message kept in place across a window change: its key and its offset from the top of
-    /// the viewport before the change.
-    anchor: Option<(String, f64)>,
+    /// the viewport before the change, and the distance from the bottom then (used when the
+    /// message is gone, e.g. replaced by its stored copy under another key).
+    anchor: Option<(String, f64, i32)>,
     /// Scroll to the bottom after the next render (the window went back to the newest rows).
     to_bottom: bool,
     last_key: Option<String>,
@@ -305,9 +311,12 @@ pub fn message_list(p: &MessageListProps) -> Html {
                             - 8,
                     );
                 }
-            } else if let Some((key, before)) = m.anchor.take() {
-                if let Some((_, after)) = anchor(&el, &key) {
-                    el.set_scroll_top(el.scroll_top() + (after - before).round() as i32);
+            } else if let Some((key, before, from_bottom)) = m.anchor.take() {
+                match offset_of(&el, &key) {
+                    Some(after) => {
+                        el.set_scroll_top(el.scroll_top() + (after - before).round() as i32)
+                    }
+                    None => el.set_scroll_top(el.scroll_height() - from_bottom),
                 }
             } else if std::mem::take(&mut m.to_bottom)
                 || m.first_render

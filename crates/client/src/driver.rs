@@ -68,7 +68,7 @@ enum Input {
 
 /// The answer of a REST read the driver started for the engine.
 enum HttpAnswer {
-    Notifications(Result<Page<Notification>, UiError>),
+    Notifications(u64, Result<Page<Notification>, UiError>),
 }
 
 enum SockEvent {
@@ -308,7 +308,9 @@ impl Driver {
                 Some(answer) = http_rx.recv() => {
                     let now = self.clock.now();
                     match answer {
-                        HttpAnswer::Notifications(result) => self.engine.notifications_page(now, result),
+                        HttpAnswer::Notifications(request, result) => {
+                            self.engine.notifications_page(now, request, result)
+                        }
                     }
                 }
                 _ = sleep => {
@@ -357,6 +359,7 @@ impl Driver {
     fn fetch_notifications(
         &self,
         http_tx: &mpsc::UnboundedSender<HttpAnswer>,
+        request: u64,
         before: Option<String>,
         limit: u32,
     ) {
@@ -373,7 +376,7 @@ impl Driver {
                     "Sign in to load older notifications.",
                 )),
             };
-            let _ = answer.send(HttpAnswer::Notifications(result));
+            let _ = answer.send(HttpAnswer::Notifications(request, result));
         });
     }
 
@@ -436,9 +439,11 @@ impl Driver {
                     let now = self.clock.now();
                     self.engine.cached_page(now, &room_id, page, limit);
                 }
-                Output::FetchNotifications { before, limit } => {
-                    self.fetch_notifications(http_tx, before, limit)
-                }
+                Output::FetchNotifications {
+                    request,
+                    before,
+                    limit,
+                } => self.fetch_notifications(http_tx, request, before, limit),
                 Output::Ui(batch) => {
                     let _ = self.ui_tx.send(batch);
                 }

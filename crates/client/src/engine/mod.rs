@@ -92,8 +92,13 @@ pub enum Output {
         limit: u32,
     },
     /// Fetch a page of notifications older than `before` (a notification id; `None`: the
-    /// newest) with REST `GET /api/notifications` and feed it to [`Engine::notifications_page`].
-    FetchNotifications { before: Option<String>, limit: u32 },
+    /// newest) with REST `GET /api/notifications` and feed it, with `request`, to
+    /// [`Engine::notifications_page`].
+    FetchNotifications {
+        request: u64,
+        before: Option<String>,
+        limit: u32,
+    },
     /// Hand a batch to the UI.
     Ui(UiEventBatch),
     /// Ask the OS to show a notification.

@@ -23,8 +23,9 @@ pub struct NotificationPaging {
     pub cursor: Option<String>,
     /// Whether the server may have more (true until it says otherwise).
     pub has_more: bool,
-    /// A request is under way (a second scroll to the bottom does not send another).
-    pub loading: bool,
+    /// The request under way, if any (a second scroll to the bottom sends no other; an answer
+    /// to any other request, e.g. one sent before a sign-out, is dropped).
+    pub loading: Option<u64>,
 }
 
 impl Default for NotificationPaging {
@@ -32,7 +33,7 @@ impl Default for NotificationPaging {
         Self {
             cursor: None,
             has_more: true,
-            loading: false,
+            loading: None,
         }
     }
 }
@@ -42,7 +43,7 @@ impl Engine {
     /// or the server has no more. Offline, the UI is told at once (cached items stay).
     pub(crate) fn load_older_notifications(&mut self) -> Result<UiReply, UiError> {
         let paging = &self.model.notification_pages;
-        if paging.loading {
+        if paging.loading.is_some() {
             return Ok(UiReply::Ack);
         }
         if !paging.has_more {
@@ -65,19 +66,31 @@ impl Engine {
             return Ok(UiReply::Ack);
         }
         let before = paging.cursor.clone();
-        self.model.notification_pages.loading = true;
+        self.next_req += 1;
+        let request = self.next_req;
+        self.model.notification_pages.loading = Some(request);
         self.out.push_back(Output::FetchNotifications {
+            request,
             before,
             limit: self.cfg.page_size,
         });
         Ok(UiReply::Ack)
     }
 
-    /// The driver's answer to [`Output::FetchNotifications`].
-    pub fn notifications_page(&mut self, now: Now, result: Result<Page<Notification>, UiError>) {
+    /// The driver's answer to [`Output::FetchNotifications`] number `request`.
+    pub fn notifications_page(
+        &mut self,
+        now: Now,
+        request: u64,
+        result: Result<Page<Notification>, UiError>,
+    ) {
         self.now = now;
         let paging = &mut self.model.notification_pages;
-        paging.loading = false;
+        if paging.loading != Some(request) {
+            tracing::debug!(request, "dropping a notifications page nobody waits for");
+            return;
+        }
+        paging.loading = None;
         let page = match result {
             Ok(page) => page,
             Err(error) => {

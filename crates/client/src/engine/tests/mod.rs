@@ -81,6 +81,8 @@ struct Sim {
     ui: Vec<UiEvent>,
     /// `FetchNotifications` requests: (before, limit).
     fetches: Vec<(Option<String>, u32)>,
+    /// The request number of the last `FetchNotifications`.
+    last_fetch: u64,
 }
 
 impl Sim {
@@ -107,6 +109,7 @@ impl Sim {
             notified: vec![],
             ui: vec![],
             fetches: vec![],
+            last_fetch: 0,
         };
         s.drain();
         s
@@ -145,7 +148,14 @@ impl Sim {
                     let now = self.now();
                     self.engine.cached_page(now, &room_id, page, limit);
                 }
-                Output::FetchNotifications { before, limit } => self.fetches.push((before, limit)),
+                Output::FetchNotifications {
+                    request,
+                    before,
+                    limit,
+                } => {
+                    self.last_fetch = request;
+                    self.fetches.push((before, limit));
+                }
                 Output::Ui(b) => self.ui.extend(b.events),
                 Output::Notify(n) => self.notified.push(n),
             }

@@ -29,9 +29,9 @@ fn live_with(items: Vec<Notification>, unread: u32) -> Sim {
 }
 
 fn page(s: &mut Sim, items: Vec<Notification>, has_more: bool) {
-    let now = s.now();
+    let (now, request) = (s.now(), s.last_fetch);
     s.engine
-        .notifications_page(now, Ok(Page { items, has_more }));
+        .notifications_page(now, request, Ok(Page { items, has_more }));
     s.advance(std::time::Duration::from_millis(100));
 }
 
@@ -139,9 +139,10 @@ fn offline_or_failed_pages_keep_the_cache_and_say_why() {
     let mut s = live_with(vec![notif_at("n1", 1, false)], 1);
     s.command(UiCommand::LoadOlderNotifications);
     s.ui.clear();
-    let now = s.now();
+    let (now, request) = (s.now(), s.last_fetch);
     s.engine.notifications_page(
         now,
+        request,
         Err(UiError::new(ErrorCode::ServerUnreachable, "unreachable")),
     );
     s.drain();
@@ -153,6 +154,39 @@ fn offline_or_failed_pages_keep_the_cache_and_say_why() {
     assert_eq!(s.engine.model().notifications.len(), 1);
     s.command(UiCommand::LoadOlderNotifications);
     assert_eq!(s.fetches, vec![(None, 50), (None, 50)]);
+}
+
+#[test]
+fn a_page_asked_for_before_signing_out_never_reaches_the_next_session() {
+    // given a request under way when alice signs out and signs in again
+    let mut s = live_with(vec![notif_at("n1", 1, false)], 1);
+    s.command(UiCommand::LoadOlderNotifications);
+    let stale = s.last_fetch;
+    let now = s.now();
+    s.engine.sign_out(now);
+    s.drain();
+    s.sign_in();
+    s.open();
+    s.welcome("e2", 0, false);
+    s.command(UiCommand::LoadOlderNotifications);
+    assert_ne!(s.last_fetch, stale);
+    // when the old answer arrives
+    let now = s.now();
+    s.engine.notifications_page(
+        now,
+        stale,
+        Ok(Page {
+            items: vec![notif_at("old-session", 5, false)],
+            has_more: false,
+        }),
+    );
+    s.drain();
+    // then it is dropped and the new request is still awaited
+    assert!(!s.engine.model().notifications.contains_key("old-session"));
+    assert_eq!(
+        s.engine.model().notification_pages.loading,
+        Some(s.last_fetch)
+    );
 }
 
 #[test]
