@@ -31,7 +31,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
-from desktop import Herald, free_port, http, stop, wait_until  # noqa: E402
+from desktop import Herald, free_port, fresh_env, http, stop, wait_until  # noqa: E402
 
 SERVICE_KEY = "bench-service-key-0123456789abcdef"
 JWT_SECRET = "bench-jwt-secret-0123456789abcdef"
@@ -159,16 +159,11 @@ def main():
     os.makedirs(out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="herald-bench-")
     home = os.path.join(tmp, "home")
-    env = dict(os.environ, HOME=home, XDG_DATA_HOME=os.path.join(home, ".local/share"),
-               XDG_CONFIG_HOME=os.path.join(home, ".config"), XDG_CACHE_HOME=os.path.join(home, ".cache"))
-    for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
-        os.makedirs(env[k], exist_ok=True)
-    env.pop("HERALD_PROFILE_DIR", None)
-    profile = os.path.join(env["XDG_DATA_HOME"], "dev.herald.desktop")
-    log_path = os.path.join(profile, "logs", "herald.log")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env["HERALD_SERVER_URL"] = url
+    env = fresh_env(home, url)
+    profile = os.path.join(env["XDG_DATA_HOME"], "dev.herald.desktop")
+    log_path = os.path.join(profile, "logs", "herald.log")
     server_log = open(os.path.join(out, "bench-server.log"), "w")
     server = subprocess.Popen(
         [server_bin, "demo", "--bind", f"127.0.0.1:{port}", "--database", os.path.join(tmp, "demo.db"),

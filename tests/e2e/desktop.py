@@ -45,6 +45,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def fresh_env(home, server_url):
+    """The environment of an app run on a throw-away profile under `home` (HOME and the XDG
+    dirs; never a real profile), with the login form prefilled with `server_url`."""
+    env = dict(os.environ, HOME=home, XDG_DATA_HOME=os.path.join(home, ".local/share"),
+               XDG_CONFIG_HOME=os.path.join(home, ".config"), XDG_CACHE_HOME=os.path.join(home, ".cache"),
+               HERALD_SERVER_URL=server_url)
+    for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        os.makedirs(env[k], exist_ok=True)
+    env.pop("HERALD_PROFILE_DIR", None)
+    return env
+
+
 def wait_until(what, fn, timeout=20, interval=0.25):
     deadline = time.monotonic() + timeout
     last = None
@@ -239,19 +251,9 @@ def main():
         return 1
     tmp = tempfile.mkdtemp(prefix="herald-e2e-")
     home = os.path.join(tmp, "home")
-    env = dict(os.environ)
-    env.update({
-        "HOME": home,
-        "XDG_DATA_HOME": os.path.join(home, ".local/share"),
-        "XDG_CONFIG_HOME": os.path.join(home, ".config"),
-        "XDG_CACHE_HOME": os.path.join(home, ".cache"),
-    })
-    for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
-        os.makedirs(env[k], exist_ok=True)
-    env.pop("HERALD_PROFILE_DIR", None)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env["HERALD_SERVER_URL"] = url
+    env = fresh_env(home, url)
     db = os.path.join(tmp, "demo.db")
     server_log = open(os.path.join(artifacts, "desktop-server.log"), "w")
 

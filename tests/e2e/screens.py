@@ -25,7 +25,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from desktop import Herald, free_port, herald_windows, stop, wait_until  # noqa: E402
+from desktop import Herald, free_port, fresh_env, herald_windows, stop, wait_until  # noqa: E402
 from ui import Ui  # noqa: E402
 
 SIZES = [(800, 600), (1100, 720), (1920, 1080)]
@@ -74,15 +74,9 @@ def main():
     out = os.path.join(artifacts, "screens")
     os.makedirs(out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="herald-screens-")
-    home = os.path.join(tmp, "home")
-    env = dict(os.environ, HOME=home, XDG_DATA_HOME=os.path.join(home, ".local/share"),
-               XDG_CONFIG_HOME=os.path.join(home, ".config"), XDG_CACHE_HOME=os.path.join(home, ".cache"))
-    for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
-        os.makedirs(env[k], exist_ok=True)
-    env.pop("HERALD_PROFILE_DIR", None)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env["HERALD_SERVER_URL"] = url
+    env = fresh_env(os.path.join(tmp, "home"), url)
     server = subprocess.Popen([server_bin, "demo", "--bind", f"127.0.0.1:{port}", "--database",
                                os.path.join(tmp, "demo.db"), "--tick-secs", "3600"],
                               stdout=open(os.path.join(artifacts, "screens-server.log"), "w"),

@@ -21,7 +21,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from desktop import Herald, free_port, herald_windows, http, stop, wait_until  # noqa: E402
+from desktop import Herald, free_port, fresh_env, herald_windows, http, stop, wait_until  # noqa: E402
 
 JWT_SECRET = "ui-e2e-secret-0123456789abcdef"
 SERVICE_KEY = "ui-e2e-service-key-0123456789"
@@ -89,19 +89,9 @@ def main():
     os.makedirs(artifacts, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="herald-ui-e2e-")
     home = os.path.join(tmp, "home")
-    env = dict(os.environ)
-    env.update({
-        "HOME": home,
-        "XDG_DATA_HOME": os.path.join(home, ".local/share"),
-        "XDG_CONFIG_HOME": os.path.join(home, ".config"),
-        "XDG_CACHE_HOME": os.path.join(home, ".cache"),
-    })
-    for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
-        os.makedirs(env[k], exist_ok=True)
-    env.pop("HERALD_PROFILE_DIR", None)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env["HERALD_SERVER_URL"] = url
+    env = fresh_env(home, url)
     db = os.path.join(tmp, "demo.db")
     server_log = open(os.path.join(artifacts, "ui-server.log"), "w")
 

@@ -168,6 +168,12 @@ fn a_page_asked_for_before_signing_out_never_reaches_the_next_session() {
     s.sign_in();
     s.open();
     s.welcome("e2", 0, false);
+    s.frame(ServerFrame::Snapshot(Snapshot {
+        seq: 0,
+        rooms: vec![],
+        notifications: NotificationSummary::default(),
+        friend_requests: vec![],
+    }));
     s.command(UiCommand::LoadOlderNotifications);
     assert_ne!(s.last_fetch, stale);
     // when the old answer arrives
