@@ -11,7 +11,6 @@ mod support;
 
 use std::io::Cursor;
 use std::net::SocketAddr;
-use std::path::Path;
 
 use axum::routing::get;
 use axum::Router;
@@ -41,42 +40,33 @@ fn sign(sk: &minisign::SecretKey, bytes: &[u8], version: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(sig.into_string())
 }
 
-/// Serves `/{name}/feed.json` and `/{name}/Herald.AppImage` for each (name, version,
-/// signature, served bytes) on 127.0.0.1; runs until the test process exits.
-fn serve_feeds(feeds: Vec<(&'static str, &'static str, String, &'static [u8])>) -> SocketAddr {
+/// Serves `/feed.json` (announcing `version` with `signature`) and `/Herald.AppImage`
+/// (`served`) on 127.0.0.1; runs until the test process exits.
+fn serve_feed(version: &'static str, signature: String, served: &'static [u8]) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
+    let manifest = serde_json::json!({
+        "version": version,
+        "notes": "Test release",
+        "pub_date": "2026-12-01T00:00:00Z",
+        "platforms": {
+            "linux-x86_64": {
+                "signature": signature,
+                "url": format!("http://{addr}/Herald.AppImage"),
+            }
+        }
+    })
+    .to_string();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         rt.block_on(async move {
-            let mut router = Router::new();
-            for (name, version, signature, bytes) in feeds {
-                let manifest = serde_json::json!({
-                    "version": version,
-                    "notes": "Test release",
-                    "pub_date": "2026-12-01T00:00:00Z",
-                    "platforms": {
-                        "linux-x86_64": {
-                            "signature": signature,
-                            "url": format!("http://{addr}/{name}/Herald.AppImage"),
-                        }
-                    }
-                })
-                .to_string();
-                router = router
-                    .route(
-                        &format!("/{name}/feed.json"),
-                        get(move || async move { manifest }),
-                    )
-                    .route(
-                        &format!("/{name}/Herald.AppImage"),
-                        get(move || async move { bytes }),
-                    );
-            }
+            let router = Router::new()
+                .route("/feed.json", get(move || async move { manifest }))
+                .route("/Herald.AppImage", get(move || async move { served }));
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             axum::serve(listener, router).await.unwrap();
         });
@@ -84,33 +74,46 @@ fn serve_feeds(feeds: Vec<(&'static str, &'static str, String, &'static [u8])>) 
     addr
 }
 
-/// The app with the test key and the feed `name`, installing into `dir/Herald.AppImage`.
-fn app_with_feed(dir: &Path, pubkey: &str, addr: SocketAddr, name: &str) -> App {
-    let mut context = herald_desktop::context();
-    context.config_mut().plugins.0.insert(
-        "updater".into(),
-        serde_json::json!({
-            "pubkey": pubkey,
-            "endpoints": [format!("http://{addr}/{name}/feed.json")],
-            // Loopback in a test; release builds refuse anything but https.
-            "dangerousInsecureTransportProtocol": true,
-        }),
-    );
-    let mut config = test_config(&dir.join("profile"), None);
-    config.updates.install_path = Some(dir.join("Herald.AppImage"));
-    std::fs::write(dir.join("Herald.AppImage"), INSTALLED).unwrap();
-    App::start(config, context)
+/// The app trusting `pubkey`, pointed at a local feed, installing into a fake installed
+/// AppImage (`INSTALLED` at first) in a temporary directory.
+struct Fixture {
+    dir: tempfile::TempDir,
+    app: App,
+}
+
+impl Fixture {
+    fn new(pubkey: &str, version: &'static str, signature: String, served: &'static [u8]) -> Self {
+        let addr = serve_feed(version, signature, served);
+        let dir = tempfile::tempdir().unwrap();
+        let mut context = herald_desktop::context();
+        context.config_mut().plugins.0.insert(
+            "updater".into(),
+            serde_json::json!({
+                "pubkey": pubkey,
+                "endpoints": [format!("http://{addr}/feed.json")],
+                // Loopback in a test; release builds refuse anything but https.
+                "dangerousInsecureTransportProtocol": true,
+            }),
+        );
+        let mut config = test_config(&dir.path().join("profile"), None);
+        config.updates.install_path = Some(dir.path().join("Herald.AppImage"));
+        std::fs::write(dir.path().join("Herald.AppImage"), INSTALLED).unwrap();
+        let app = App::start(config, context);
+        Self { dir, app }
+    }
+
+    /// What the installed AppImage holds now.
+    fn installed(&self) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("Herald.AppImage")).unwrap()
+    }
 }
 
 #[test]
 fn a_signed_update_is_downloaded_verified_and_installed() {
     let (pubkey, sk) = test_key();
-    let signature = sign(&sk, NEW_BUILD, "9.9.9");
-    let addr = serve_feeds(vec![("good", "9.9.9", signature, NEW_BUILD)]);
-    let dir = tempfile::tempdir().unwrap();
-    let app = app_with_feed(dir.path(), &pubkey, addr, "good");
+    let f = Fixture::new(&pubkey, "9.9.9", sign(&sk, NEW_BUILD, "9.9.9"), NEW_BUILD);
 
-    let reply = app.dispatch(&UiCommand::CheckForUpdates).unwrap();
+    let reply = f.app.dispatch(&UiCommand::CheckForUpdates).unwrap();
 
     assert_eq!(
         reply,
@@ -118,25 +121,19 @@ fn a_signed_update_is_downloaded_verified_and_installed() {
             version: "9.9.9".into()
         })
     );
-    assert_eq!(
-        std::fs::read(dir.path().join("Herald.AppImage")).unwrap(),
-        NEW_BUILD
-    );
+    assert_eq!(f.installed(), NEW_BUILD);
     // A second check this run answers from what was installed, without downloading again.
-    assert_eq!(app.dispatch(&UiCommand::CheckForUpdates).unwrap(), reply);
+    assert_eq!(f.app.dispatch(&UiCommand::CheckForUpdates).unwrap(), reply);
 }
 
 #[test]
 fn a_tampered_update_is_refused_and_nothing_is_installed() {
     let (pubkey, sk) = test_key();
-    let signature = sign(&sk, NEW_BUILD, "9.9.9");
     const TAMPERED: &[u8] =
         b"\x7fELF\x02\x01\x01 Herald 9.9.9, the new AppImagE .........................";
-    let addr = serve_feeds(vec![("tampered", "9.9.9", signature, TAMPERED)]);
-    let dir = tempfile::tempdir().unwrap();
-    let app = app_with_feed(dir.path(), &pubkey, addr, "tampered");
+    let f = Fixture::new(&pubkey, "9.9.9", sign(&sk, NEW_BUILD, "9.9.9"), TAMPERED);
 
-    let err = app.dispatch(&UiCommand::CheckForUpdates).unwrap_err();
+    let err = f.app.dispatch(&UiCommand::CheckForUpdates).unwrap_err();
 
     assert_eq!(err.code, ErrorCode::UpdateFailed);
     assert!(
@@ -144,43 +141,33 @@ fn a_tampered_update_is_refused_and_nothing_is_installed() {
         "{}",
         err.message
     );
-    assert_eq!(
-        std::fs::read(dir.path().join("Herald.AppImage")).unwrap(),
-        INSTALLED
-    );
+    assert_eq!(f.installed(), INSTALLED);
 }
 
 #[test]
 fn an_update_signed_by_another_key_is_refused() {
     let (pubkey, _) = test_key();
     let (_, other_sk) = test_key();
-    let signature = sign(&other_sk, NEW_BUILD, "9.9.9");
-    let addr = serve_feeds(vec![("stranger", "9.9.9", signature, NEW_BUILD)]);
-    let dir = tempfile::tempdir().unwrap();
-    let app = app_with_feed(dir.path(), &pubkey, addr, "stranger");
+    let f = Fixture::new(
+        &pubkey,
+        "9.9.9",
+        sign(&other_sk, NEW_BUILD, "9.9.9"),
+        NEW_BUILD,
+    );
 
-    let err = app.dispatch(&UiCommand::CheckForUpdates).unwrap_err();
+    let err = f.app.dispatch(&UiCommand::CheckForUpdates).unwrap_err();
 
     assert_eq!(err.code, ErrorCode::UpdateFailed);
-    assert_eq!(
-        std::fs::read(dir.path().join("Herald.AppImage")).unwrap(),
-        INSTALLED
-    );
+    assert_eq!(f.installed(), INSTALLED);
 }
 
 #[test]
 fn a_feed_announcing_an_older_version_is_up_to_date() {
     let (pubkey, sk) = test_key();
-    let signature = sign(&sk, NEW_BUILD, "0.0.1");
-    let addr = serve_feeds(vec![("old", "0.0.1", signature, NEW_BUILD)]);
-    let dir = tempfile::tempdir().unwrap();
-    let app = app_with_feed(dir.path(), &pubkey, addr, "old");
+    let f = Fixture::new(&pubkey, "0.0.1", sign(&sk, NEW_BUILD, "0.0.1"), NEW_BUILD);
 
-    let reply = app.dispatch(&UiCommand::CheckForUpdates).unwrap();
+    let reply = f.app.dispatch(&UiCommand::CheckForUpdates).unwrap();
 
     assert_eq!(reply, UiReply::Update(UpdateStatus::UpToDate));
-    assert_eq!(
-        std::fs::read(dir.path().join("Herald.AppImage")).unwrap(),
-        INSTALLED
-    );
+    assert_eq!(f.installed(), INSTALLED);
 }

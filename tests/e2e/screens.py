@@ -33,6 +33,22 @@ THEMES = ["light", "dark"]
 # Screenshots kept at the other sizes too (the README shows them).
 EXTRA_SHOTS = {("light", 800, 600, "room"), ("dark", 1920, 1080, "home")}
 
+# Each screen: what a person clicks to get there (after closing everything), and what shows it.
+SCREENS = {
+    "home": ([], "[data-testid=home]"),
+    "chat-list": (["[data-testid=chat-button]"], "[data-testid=room-list]"),
+    "room": (["[data-testid=chat-button]", "[data-testid=room-row]"],
+             "[data-testid=room-pane] [data-testid=message]"),
+    "notification-center": (["[data-testid=bell-button]"], "[data-testid=notification-center]"),
+    "notifications-page": (["[data-testid=bell-button]", "[data-testid=see-all]"],
+                           "[data-testid=notifications-page] [data-testid=notification]"),
+    "friend-requests": (["[data-testid=user-button]", "[data-testid=menu-friends]"],
+                        "[data-testid=friends-page]"),
+    "settings": (["[data-testid=user-button]", "[data-testid=menu-settings]"],
+                 "[data-testid=settings-page]"),
+    "user-menu": (["[data-testid=user-button]"], "[data-testid=user-menu]"),
+}
+
 # Elements that float over the page: each must lie inside the window.
 FLOATING = ["chat-panel", "notification-center", "user-menu", "toasts", "nav-bar"]
 
@@ -118,37 +134,17 @@ def main():
 
         def open_screen(name):
             close_all()
-            if name == "home":
-                ui.el("[data-testid=home]")
-            elif name == "chat-list":
-                ui.click("[data-testid=chat-button]")
-                ui.el("[data-testid=room-list]")
-            elif name == "room":
-                ui.click("[data-testid=chat-button]")
-                ui.click("[data-testid=room-row]")
-                ui.el("[data-testid=room-pane] [data-testid=message]")
-            elif name == "notification-center":
-                ui.click("[data-testid=bell-button]")
-                ui.el("[data-testid=notification-center]")
-            elif name == "notifications-page":
-                ui.click("[data-testid=bell-button]")
-                ui.click("[data-testid=see-all]")
-                ui.el("[data-testid=notifications-page] [data-testid=notification]")
-            elif name == "friend-requests":
-                ui.click("[data-testid=user-button]")
-                ui.click("[data-testid=menu-friends]")
-                ui.el("[data-testid=friends-page]")
-            elif name == "settings":
-                ui.click("[data-testid=user-button]")
-                ui.click("[data-testid=menu-settings]")
-                ui.el("[data-testid=settings-page]")
-            elif name == "user-menu":
-                ui.click("[data-testid=user-button]")
-                ui.el("[data-testid=user-menu]")
+            clicks, shown = SCREENS[name]
+            for css in clicks:
+                ui.click(css)
+            ui.el(shown)
             time.sleep(0.4)
 
-        screens = ["home", "chat-list", "room", "notification-center", "notifications-page",
-                   "friend-requests", "settings", "user-menu"]
+        def set_theme(theme):
+            settings = herald.invoke({"cmd": "get_settings"})
+            herald.invoke({"cmd": "set_settings", "settings": dict(settings, theme=theme)})
+            wait_until(f"theme {theme}", lambda: ui.js(
+                "return document.documentElement.getAttribute('data-theme');") == theme, timeout=10)
 
         def sign_in():
             ui.type("[data-testid=login-username]", "alice")
@@ -160,14 +156,11 @@ def main():
 
         check("sign in through the form", sign_in)
         for theme in THEMES:
-            settings = herald.invoke({"cmd": "get_settings"})
-            herald.invoke({"cmd": "set_settings", "settings": dict(settings, theme=theme)})
-            wait_until(f"theme {theme}", lambda: ui.js(
-                "return document.documentElement.getAttribute('data-theme');") == theme, timeout=10)
+            set_theme(theme)
             for (w, h) in SIZES:
                 resize(w, h)
                 wait_until(f"window {w}x{h}", lambda: abs(ui.js("return window.innerWidth;") - w) <= 2, timeout=10)
-                for name in screens:
+                for name in SCREENS:
                     def look(name=name, w=w, h=h):
                         open_screen(name)
                         bad = ui.js(OVERFLOW, FLOATING)
@@ -186,10 +179,7 @@ def main():
             ui.el("[data-testid=login-submit]")
             shots = []
             for theme in THEMES:
-                settings = herald.invoke({"cmd": "get_settings"})
-                herald.invoke({"cmd": "set_settings", "settings": dict(settings, theme=theme)})
-                wait_until(f"theme {theme}", lambda: ui.js(
-                    "return document.documentElement.getAttribute('data-theme');") == theme, timeout=10)
+                set_theme(theme)
                 for (w, h) in SIZES:
                     resize(w, h)
                     time.sleep(0.6)
