@@ -30,6 +30,8 @@ APT_PACKAGES=(
   dbus dbus-x11 dunst libdbus-1-dev
   # Real back ends for the server's tests
   redis-server postgresql
+  # The AppImage (scripts/appimage.py): RUNPATHs and the squashfs payload
+  patchelf squashfs-tools
   # Misc
   curl ca-certificates jq
 )

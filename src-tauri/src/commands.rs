@@ -8,6 +8,7 @@
 use herald_protocol::ipc::{AppInfo, ErrorCode, UiCommand, UiError, UiReply};
 use tauri::{AppHandle, Manager, Runtime};
 
+use crate::readiness::{Readiness, START_WAIT};
 use crate::shell::Shell;
 
 /// The Tauri command behind `invoke("dispatch", {command})`.
@@ -16,8 +17,15 @@ pub async fn dispatch<R: Runtime>(
     app: AppHandle<R>,
     command: UiCommand,
 ) -> Result<UiReply, UiError> {
+    crate::startup::ui_running();
     if let UiCommand::AppInfo = command {
         return Ok(UiReply::AppInfo(app_info()));
+    }
+    if app.try_state::<Shell<R>>().is_none() {
+        // The UI's first commands can arrive while the shell is still opening the profile.
+        if let Some(readiness) = app.try_state::<Readiness>() {
+            readiness.wait(START_WAIT).await?;
+        }
     }
     let Some(shell) = app.try_state::<Shell<R>>() else {
         return Err(UiError::new(

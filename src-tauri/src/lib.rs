@@ -14,6 +14,7 @@ mod autostart;
 pub mod commands;
 mod events;
 mod notify;
+mod readiness;
 mod resume;
 pub mod session;
 mod settings;
@@ -80,18 +81,60 @@ pub fn builder_with<R: Runtime>(
         // Reads `plugins.updater` (pubkey, feed) of the context's config.
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(updater::Updates::default())
+        .manage(readiness::Readiness::default())
         .on_window_event(on_window_event)
         .setup(move |app| {
-            start(app.handle(), &config)?;
+            if config.desktop_integration {
+                prepare_window(app.handle());
+            }
+            // Off the main thread: the webview loads the UI from it meanwhile (readiness.rs).
+            let handle = app.handle().clone();
+            std::thread::Builder::new()
+                .name("herald-start".into())
+                .spawn(move || {
+                    if let Err(e) = start(&handle, &config) {
+                        log::error!("Herald could not start: {e}");
+                        eprintln!("herald-desktop: {e}");
+                        handle.exit(1);
+                    }
+                })?;
             Ok(())
         })
 }
 
+/// What the main window needs before the shell is up (main thread, setup hook): WebKit's
+/// settings, and staying hidden when the OS started Herald at login.
+fn prepare_window<R: Runtime>(handle: &tauri::AppHandle<R>) {
+    let Some(window) = handle.get_webview_window(MAIN_WINDOW) else {
+        return;
+    };
+    webview::tune(&window);
+    if autostart::started_minimized() {
+        log::info!("started at login: staying in the tray");
+        let _ = window.hide();
+    }
+}
+
 /// Starts the shell: opens the profile, loads settings and the token, starts herald-client and
 /// the tasks that forward its UI events and native notifications; with `desktop_integration`
-/// also the tray, the resume watch and `--minimized`. Called by the setup hook (the event loop
-/// is ready); command tests on the mock runtime call it directly, as they never run a loop.
+/// also the tray and the resume watch. Called on a thread of its own by the
+/// setup hook; command tests on the mock runtime call it directly, as they never run a loop.
+/// Commands that arrive meanwhile wait for it (see `readiness`).
 pub fn start<R: Runtime>(
+    handle: &tauri::AppHandle<R>,
+    config: &ShellConfig,
+) -> Result<(), shell::StartError> {
+    let started = start_shell(handle, config);
+    if let Some(readiness) = handle.try_state::<readiness::Readiness>() {
+        match &started {
+            Ok(()) => readiness.ready(),
+            Err(e) => readiness.failed(e.to_string()),
+        }
+    }
+    started
+}
+
+fn start_shell<R: Runtime>(
     handle: &tauri::AppHandle<R>,
     config: &ShellConfig,
 ) -> Result<(), shell::StartError> {
@@ -107,19 +150,16 @@ pub fn start<R: Runtime>(
         receivers.notifications,
     ));
     if config.desktop_integration {
-        if let Some(window) = handle.get_webview_window(MAIN_WINDOW) {
-            webview::tune(&window);
-        }
+        // Menus and the tray icon are built on the main thread by Tauri itself.
         if let Err(e) = tray::create(handle, settings.dnd) {
             log::warn!("no tray icon: {e}");
         }
         tauri::async_runtime::spawn(resume::watch(client.clone()));
         updater::check_at_start(handle, &config.updates);
+        // The engine starts focused (a window just opened has the focus); a hidden one has not.
+        // Focus changes in the few hundred ms before this point are not replayed: the window
+        // reports the next one.
         if autostart::started_minimized() {
-            log::info!("started at login: staying in the tray");
-            if let Some(window) = handle.get_webview_window(MAIN_WINDOW) {
-                let _ = window.hide();
-            }
             client.set_focus(false);
         }
     }

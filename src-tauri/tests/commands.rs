@@ -55,6 +55,44 @@ fn view_state_of_a_fresh_profile_is_signed_out_with_the_server_url_prefilled() {
 }
 
 #[test]
+fn view_state_asked_for_while_the_shell_is_starting_is_answered_once_it_has_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path(), Some("http://127.0.0.1:8787"));
+    let app = App::unstarted(config.clone(), herald_desktop::context());
+    let handle = app.handle().clone();
+    // The setup hook starts the shell on a thread of its own; the UI asks before it is done.
+    let starter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        herald_desktop::start(&handle, &config).unwrap();
+    });
+    let reply = app.dispatch(&UiCommand::GetViewState);
+    starter.join().unwrap();
+    let Ok(UiReply::ViewState(view)) = reply else {
+        panic!("unexpected reply {reply:?}")
+    };
+    assert!(matches!(view.session, Session::SignedOut { .. }));
+}
+
+#[test]
+fn a_shell_that_cannot_start_answers_commands_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    // The profile "directory" is a file: it can be neither created nor opened.
+    let profile = dir.path().join("not-a-directory");
+    std::fs::write(&profile, b"x").unwrap();
+    let config = test_config(&profile, None);
+    let app = App::unstarted(config.clone(), herald_desktop::context());
+    assert!(herald_desktop::start(app.handle(), &config).is_err());
+    let e = app.dispatch(&UiCommand::GetViewState).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Internal);
+    assert!(
+        e.message
+            .starts_with("Herald could not start: no profile directory"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
 fn settings_set_then_get_round_trips_and_survive_a_rebuilt_app() {
     let dir = tempfile::tempdir().unwrap();
     let wanted = custom_settings();

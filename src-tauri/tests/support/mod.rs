@@ -38,12 +38,19 @@ impl App {
     /// Builds the app with `context` (the real one, or one with a test update feed) and starts
     /// the shell.
     pub fn start(config: ShellConfig, context: tauri::Context<MockRuntime>) -> App {
-        // The real context: its capability file must grant the main window `dispatch`.
-        let app = herald_desktop::builder_with(mock_builder(), config.clone())
-            .build(context)
-            .unwrap();
+        let app = App::unstarted(config.clone(), context);
         // The mock runtime never runs an event loop, so the setup hook never fires: start here.
         herald_desktop::start(app.handle(), &config).unwrap();
+        app
+    }
+
+    /// The app with its window but without the shell: what the UI sees in the moment before
+    /// the setup hook's start-up thread has finished. Call `herald_desktop::start` to finish.
+    pub fn unstarted(config: ShellConfig, context: tauri::Context<MockRuntime>) -> App {
+        // The real context: its capability file must grant the main window `dispatch`.
+        let app = herald_desktop::builder_with(mock_builder(), config)
+            .build(context)
+            .unwrap();
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .unwrap();
