@@ -2,7 +2,9 @@
 WebKitGTK under Xvfb) against a real herald-server, with an empty profile and with a profile
 holding 10k cached messages + 1k notifications.
 
-What it measures, per profile (the app started directly, no WebDriver attached):
+What it measures, per profile (the app started directly, no WebDriver attached; start-up is
+measured over --starts fresh processes and the median reported, as a 2-core machine is noisy;
+memory and CPU on the last of them):
   - first view: process spawn -> the UI has its first view (cached state, before any network),
     from the app's own `startup:` log line (time since `run` began) and from the outside
     (spawn until that line appears, including exec and dynamic linking);
@@ -13,7 +15,7 @@ What it measures, per profile (the app started directly, no WebDriver attached):
 Usage (numbers go to the README's Performance section):
   dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \\
       python3 bench/desktop.py <herald-desktop> <herald-server> <out dir> \\
-      [--messages 10000] [--notifications 1000] [--idle-secs 60]
+      [--messages 10000] [--notifications 1000] [--idle-secs 60] [--starts 5]
 Writes <out dir>/desktop-bench.json and prints a Markdown table. Loopback only.
 """
 
@@ -23,6 +25,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import sqlite3
 import subprocess
 import sys
@@ -87,6 +90,9 @@ def cpu_seconds(pid):
     return total / tick
 
 
+MILESTONES = ("shell started", "UI running (first command)", "first view served to the UI", "connected")
+
+
 def startup_ms(log_path, offset, what):
     """The ms of the `startup: <what> after N ms` line written after `offset`, or None."""
     try:
@@ -101,36 +107,69 @@ def startup_ms(log_path, offset, what):
     return None
 
 
-def measure(app, env, log_path, idle_secs, label, load=None):
+def start_once(app, env, log_path, label):
+    """Starts the app and waits for its start-up milestones; returns (process, {milestone: (ms in
+    app, ms from spawn)}, the `startup:` breakdown lines)."""
     offset = os.path.getsize(log_path) if os.path.exists(log_path) else 0
     t0 = time.monotonic()
     proc = subprocess.Popen([app], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     seen = {}
     deadline = t0 + 60
-    milestones = ("shell started", "first view served to the UI", "connected")
-    while time.monotonic() < deadline and len(seen) < len(milestones):
-        for what in milestones:
+    while time.monotonic() < deadline and len(seen) < len(MILESTONES):
+        for what in MILESTONES:
             if what not in seen:
                 ms = startup_ms(log_path, offset, what)
                 if ms is not None:
                     seen[what] = (ms, round((time.monotonic() - t0) * 1000))
         time.sleep(0.01)
-    if len(seen) < len(milestones):
+    if len(seen) < len(MILESTONES):
         stop(proc)
         raise SystemExit(f"{label}: start-up lines missing after 60 s (seen {seen}); see {log_path}")
+    with open(log_path, errors="replace") as f:
+        f.seek(offset)
+        breakdown = [l.split("startup: ", 1)[1].strip() for l in f if "startup: " in l]
+    return proc, seen, breakdown
+
+
+def quit_app(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        stop(proc, signal.SIGKILL)
+
+
+def measure(app, env, log_path, idle_secs, label, starts, load=None):
+    """Start-up `starts` times (the median is reported: a 2-core machine is noisy), then memory
+    and idle CPU of the last start."""
+    runs = []
+    for i in range(starts):
+        proc, seen, breakdown = start_once(app, env, log_path, label)
+        runs.append({"seen": seen, "breakdown": breakdown})
+        if i < starts - 1:
+            quit_app(proc)
+            time.sleep(1)
     time.sleep(10)  # settle: WebKit finishes its start-up work
     mem = memory(proc.pid)
     c0 = cpu_seconds(proc.pid)
     time.sleep(idle_secs)
     cpu = cpu_seconds(proc.pid) - c0
+
+    def median(what, i):
+        return statistics.median(r["seen"][what][i] for r in runs)
+
     result = {
         "profile": label,
-        "shell_started_ms_in_app": seen["shell started"][0],
-        "first_view_ms_in_app": seen["first view served to the UI"][0],
-        "first_view_ms_from_spawn": seen["first view served to the UI"][1],
-        "connected_ms_in_app": seen["connected"][0],
-        "connected_ms_from_spawn": seen["connected"][1],
+        "starts": starts,
+        "shell_started_ms_in_app": median("shell started", 0),
+        "ui_running_ms_in_app": median("UI running (first command)", 0),
+        "first_view_ms_in_app": median("first view served to the UI", 0),
+        "first_view_ms_from_spawn": median("first view served to the UI", 1),
+        "connected_ms_in_app": median("connected", 0),
+        "connected_ms_from_spawn": median("connected", 1),
+        "first_view_ms_each_start": [r["seen"]["first view served to the UI"][0] for r in runs],
+        "startup_lines_each_start": [r["breakdown"] for r in runs],
         "idle_connected": mem,
         "idle_cpu_seconds": round(cpu, 2),
         "idle_cpu_percent": round(100 * cpu / idle_secs, 2),
@@ -138,11 +177,7 @@ def measure(app, env, log_path, idle_secs, label, load=None):
     }
     if load is not None:
         load()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        stop(proc, signal.SIGKILL)
+    quit_app(proc)
     return result
 
 
@@ -154,6 +189,7 @@ def main():
     ap.add_argument("--messages", type=int, default=10_000)
     ap.add_argument("--notifications", type=int, default=1_000)
     ap.add_argument("--idle-secs", type=int, default=60)
+    ap.add_argument("--starts", type=int, default=5, help="start-ups per profile (median reported)")
     a = ap.parse_args()
     app, server_bin, out = os.path.abspath(a.app), os.path.abspath(a.server), os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
@@ -213,25 +249,29 @@ def main():
             print(f"loaded {got[0]} messages, {got[1]} notifications into the profile in "
                   f"{time.monotonic() - t:.1f} s", flush=True)
 
-        results.append(measure(app, env, log_path, a.idle_secs, "demo data only", load=load))
+        results.append(measure(app, env, log_path, a.idle_secs, "demo data only", a.starts, load=load))
         results.append(measure(app, env, log_path, a.idle_secs,
-                               f"{a.messages // 1000}k messages + {a.notifications // 1000}k notifications"))
+                               f"{a.messages // 1000}k messages + {a.notifications // 1000}k notifications",
+                               a.starts))
     finally:
         stop(server, signal.SIGINT)
         shutil.rmtree(tmp, ignore_errors=True)
     with open(os.path.join(out, "desktop-bench.json"), "w") as f:
         json.dump(results, f, indent=2)
-    print("| profile | shell started | first view (in app / from spawn) | connected (in app / from spawn) "
+    print("| profile | shell started | UI running | first view (in app / from spawn) | connected (in app / from spawn) "
           "| RSS total | PSS total | USS total | idle CPU |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         m = r["idle_connected"]
-        print(f"| {r['profile']} | {r['shell_started_ms_in_app']} ms | {r['first_view_ms_in_app']} / {r['first_view_ms_from_spawn']} ms "
+        print(f"| {r['profile']} | {r['shell_started_ms_in_app']} ms | {r['ui_running_ms_in_app']} ms "
+              f"| {r['first_view_ms_in_app']} / {r['first_view_ms_from_spawn']} ms "
               f"| {r['connected_ms_in_app']} / {r['connected_ms_from_spawn']} ms | {m['rss_mb']} MB "
               f"| {m['pss_mb']} MB | {m['uss_mb']} MB | {r['idle_cpu_seconds']} s in {r['idle_window_s']} s "
               f"({r['idle_cpu_percent']}%) |")
     for r in results:
         print(r["profile"], json.dumps(r["idle_connected"]["processes"]))
+        print(r["profile"], "first view of each start (ms):", r["first_view_ms_each_start"])
+        print(r["profile"], "last start:", "; ".join(r["startup_lines_each_start"][-1]))
     return 0
 
 

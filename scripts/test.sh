@@ -90,11 +90,11 @@ e2e_screens() {
     python3 tests/e2e/screens.py "$app" "$server" "$artifacts"
 }
 
-# The .deb from `tauri build` (perf profile, see scripts/package.sh), and what it must hold:
-# the binary, the desktop entry and the icons. The AppImage needs tools from GitHub, which
-# these machines cannot reach; package.sh says so and this gate does not ask for it.
-package_deb() {
-  bash scripts/package.sh deb
+# The packages (perf profile, see scripts/package.sh): the .deb from `tauri build` and what it
+# must hold (the binary, the desktop entry and the icons), and the AppImage from
+# scripts/appimage.py with Herald's own runtime (tried by the next gate).
+package() {
+  bash scripts/package.sh deb,appimage
   local deb
   deb="$(ls -t "$CARGO_TARGET_DIR"/perf/bundle/deb/*.deb | head -n 1)"
   dpkg-deb -I "$deb" | grep -E '^ (Package|Version|Depends):'
@@ -105,6 +105,19 @@ package_deb() {
     grep -q " \./$want\$\| $want\$" <<<"$listing" || { echo "the .deb lacks $want" >&2; return 1; }
   done
   say "$(basename "$deb"): $(stat -c %s "$deb") bytes, binary, desktop entry and icons present"
+  local image
+  image="$(ls -t "$CARGO_TARGET_DIR"/perf/bundle/appimage/*.AppImage | head -n 1)"
+  say "$(basename "$image"): $(stat -c %s "$image") bytes"
+}
+
+# The AppImage as on a machine without WebKitGTK (a private mount namespace hides the host's):
+# its format, what it unpacks, and the real app in it signing in and receiving a message.
+e2e_appimage() {
+  local image server="$CARGO_TARGET_DIR/debug/herald-server"
+  image="$(ls -t "$CARGO_TARGET_DIR"/perf/bundle/appimage/*.AppImage | head -n 1)"
+  [ -x "$image" ] || { echo "no AppImage under $CARGO_TARGET_DIR/perf/bundle/appimage" >&2; return 1; }
+  timeout 600 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+    python3 tests/e2e/appimage.py "$image" "$server" "$artifacts"
 }
 
 gate "bootstrap (idempotent)" bash scripts/bootstrap.sh
@@ -118,5 +131,6 @@ gate "real window under Xvfb (tauri-driver)" e2e_smoke
 gate "desktop shell end-to-end (tauri-driver, D-Bus, real server)" e2e_desktop
 gate "UI end-to-end through the real window (tauri-driver, real server)" e2e_ui
 gate "every screen, both themes, three window sizes (real window)" e2e_screens
-gate "package: .deb (tauri build)" package_deb
+gate "package: .deb (tauri build) and AppImage" package
+gate "AppImage without the host's WebKitGTK (real window, real server)" e2e_appimage
 summary

@@ -127,7 +127,7 @@ fn open_url(url: &str) -> Result<(), UiError> {
         ));
     }
     #[cfg(target_os = "linux")]
-    let mut cmd = std::process::Command::new("xdg-open");
+    let mut cmd = crate::appimage::host_command("xdg-open");
     #[cfg(target_os = "macos")]
     let mut cmd = std::process::Command::new("open");
     #[cfg(target_os = "windows")]

@@ -10,6 +10,8 @@
 //! launch must be folded into the first before anything else starts), then the log, then the
 //! rest.
 
+#[cfg(target_os = "linux")]
+mod appimage;
 mod autostart;
 pub mod commands;
 mod events;

@@ -196,12 +196,14 @@ def stop(proc, sig=signal.SIGTERM):
 
 
 class Herald:
-    def __init__(self, app, env, artifacts, tag, args=()):
+    def __init__(self, app, env, artifacts, tag, args=(), wrap=()):
+        """`wrap`: a command prefix for tauri-driver (and so for the app it starts), such as a
+        private mount namespace."""
         self.app = app
         port, native = free_port(), free_port()
         self.log = open(os.path.join(artifacts, f"tauri-driver-{tag}.log"), "w")
         self.driver = subprocess.Popen(
-            [shutil.which("tauri-driver") or "tauri-driver", "--port", str(port),
+            [*wrap, shutil.which("tauri-driver") or "tauri-driver", "--port", str(port),
              "--native-port", str(native)],
             stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.started = time.monotonic()
