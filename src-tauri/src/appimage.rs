@@ -21,7 +21,11 @@ pub fn host_command(program: impl AsRef<OsStr>) -> Command {
     host_command_with(program, in_appimage, owd)
 }
 
-fn host_command_with(program: impl AsRef<OsStr>, in_appimage: bool, owd: Option<PathBuf>) -> Command {
+fn host_command_with(
+    program: impl AsRef<OsStr>,
+    in_appimage: bool,
+    owd: Option<PathBuf>,
+) -> Command {
     let mut cmd = Command::new(program);
     if in_appimage {
         for var in APPIMAGE_VARS {
