@@ -101,6 +101,8 @@ pub struct Config {
     pub send_burst: f64,
     /// Largest notification list a snapshot carries.
     pub snapshot_notifications: u32,
+    /// Redis for fan-out between server nodes (`RedisBroker`); `None`: in-process (one node).
+    pub redis_url: Option<String>,
 }
 
 impl Config {
@@ -123,6 +125,7 @@ impl Config {
             send_rate_per_sec: 10.0,
             send_burst: 30.0,
             snapshot_notifications: 100,
+            redis_url: None,
         }
     }
 

@@ -51,6 +51,10 @@ struct Common {
     /// Messages one user may send in a burst above the sustained rate.
     #[arg(long, env = "HERALD_SEND_BURST", default_value_t = 30.0)]
     send_burst: f64,
+    /// Redis for fan-out between several server nodes (redis://host:port); without it the
+    /// server fans out in-process (one node).
+    #[arg(long, env = "HERALD_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -155,6 +159,7 @@ fn config(common: &Common, database: &str, jwt_secret: String, service_key: Stri
     } else {
         30.0
     };
+    c.redis_url = common.redis_url.clone().filter(|u| !u.trim().is_empty());
     c
 }
 

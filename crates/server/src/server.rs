@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::broker::LocalBroker;
+use crate::broker::{Broker, LocalBroker, RedisBroker};
 use crate::config::Config;
 use crate::domain::Domain;
 use crate::error::{Error, Result};
@@ -104,7 +104,15 @@ impl Server {
             .await
             .map_err(|e| Error::Internal(format!("cannot listen on {}: {e}", config.bind)))?;
         let store_dyn: Arc<dyn Store> = Arc::new(store.clone());
-        let domain = Arc::new(Domain::new(config, store_dyn, Arc::new(LocalBroker::new())));
+        let broker: Arc<dyn Broker> = match &config.redis_url {
+            Some(url) => Arc::new(
+                RedisBroker::connect(url)
+                    .await
+                    .map_err(|e| Error::Internal(e.to_string()))?,
+            ),
+            None => Arc::new(LocalBroker::new()),
+        };
+        let domain = Arc::new(Domain::new(config, store_dyn, broker));
         Ok(Self {
             domain,
             store,

@@ -36,6 +36,18 @@ impl LocalBroker {
         Self::default()
     }
 
+    /// Cuts every subscriber off (they see `overflowed`, their sessions close with 4008 and
+    /// their clients resume from the log): for a node that lost its link to other nodes.
+    pub fn cut_off_all(&self) {
+        let Ok(mut users) = self.inner.users.lock() else {
+            return;
+        };
+        for subscriber in users.values().flatten() {
+            subscriber.mailbox.overflow();
+        }
+        users.clear();
+    }
+
     /// How many users have at least one subscriber (for tests and metrics).
     pub fn subscribed_users(&self) -> usize {
         self.inner.users.lock().map(|m| m.len()).unwrap_or(0)

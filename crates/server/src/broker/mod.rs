@@ -5,9 +5,10 @@
 //! queue, and a subscriber whose queue is full is cut off (its `overflowed` flag is raised and it
 //! is woken), so one stuck client can never make the server buffer without bound. Sessions turn
 //! that into close 4008; the client resumes from the durable log. The in-process broker serves a
-//! single node; a Redis pub/sub broker for many nodes implements the same trait.
+//! single node; the Redis pub/sub broker (`redis.rs`) serves several nodes.
 
 pub mod local;
+pub mod redis;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +18,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::Notify;
 
 pub use local::LocalBroker;
+pub use redis::RedisBroker;
 
 /// Something to push to a user's live sockets, serialized once for every socket it reaches.
 #[derive(Debug, Clone, PartialEq)]

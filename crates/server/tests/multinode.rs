@@ -1,0 +1,98 @@
+//! Two server nodes behind one Redis, as a deployment past one process runs them: a user's
+//! sockets on one node receive what was done on the other, in stream order. The nodes share
+//! one database (here a SQLite file; the per-user stream and its seqs live there), and fan out
+//! through RedisBroker against a real redis-server on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+#[path = "common/redis_server.rs"]
+mod redis_server;
+
+use common::*;
+use herald_protocol::wire::{Audience, Event, NotificationKind, PostMessage, PublishRequest};
+use herald_server::testing;
+use redis_server::RedisServer;
+
+#[tokio::test]
+async fn a_message_posted_on_one_node_reaches_the_recipients_socket_on_the_other() {
+    let redis = RedisServer::start();
+    let w = world_with(|c| c.redis_url = Some(redis.url())).await;
+    // Node B: same database, same secrets, same Redis; its own port.
+    let node_b = testing::spawn(w.config.clone()).await.unwrap();
+    let bob_on_b = testing::login(node_b.addr, "bob", PW).await.unwrap();
+    let mut bob = testing::WsClient::connect(node_b.addr, &bob_on_b.token)
+        .await
+        .unwrap();
+    bob.hello(None).await.unwrap();
+    let mut alice = connect(&w, &w.alice).await; // on node A
+
+    for (i, text) in ["one", "two", "three"].iter().enumerate() {
+        let res = http()
+            .post(format!(
+                "http://{}/api/rooms/{}/messages",
+                w.server.addr, w.room_id
+            ))
+            .bearer_auth(&w.alice.token)
+            .json(&PostMessage {
+                text: (*text).into(),
+                client_msg_id: Some(format!("multi-{i}")),
+                reply_to: None,
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let mut seqs = Vec::new();
+    for text in ["one", "two", "three"] {
+        let ev = bob.next_event().await.unwrap();
+        let Event::MessageCreated { message } = ev.event else {
+            panic!("expected a message, got {:?}", ev.event)
+        };
+        assert_eq!(message.text, text);
+        seqs.push(ev.seq);
+    }
+    assert!(seqs.windows(2).all(|p| p[1] == p[0] + 1), "{seqs:?}");
+    // The sender's own socket on node A sees its messages too.
+    let Event::MessageCreated { message } = alice.next_event().await.unwrap().event else {
+        panic!("expected alice's own message")
+    };
+    assert_eq!(message.text, "one");
+    node_b.shutdown().await;
+    w.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_notification_published_through_one_node_reaches_a_socket_on_the_other() {
+    let redis = RedisServer::start();
+    let w = world_with(|c| c.redis_url = Some(redis.url())).await;
+    let node_b = testing::spawn(w.config.clone()).await.unwrap();
+    let carol_on_b = testing::login(node_b.addr, "carol", PW).await.unwrap();
+    let mut carol = testing::WsClient::connect(node_b.addr, &carol_on_b.token)
+        .await
+        .unwrap();
+    carol.hello(None).await.unwrap();
+    let res = http()
+        .post(format!("http://{}/api/publish", w.server.addr))
+        .bearer_auth(&w.config.service_key)
+        .json(&PublishRequest {
+            to: Audience::Users(vec!["carol".into()]),
+            kind: NotificationKind::LowStock,
+            title: "Low stock: Blue Mug".into(),
+            body: "only 3 left".into(),
+            priority: 3,
+            link: None,
+            meta: Default::default(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let Event::NotificationCreated { notification } = carol.next_event().await.unwrap().event
+    else {
+        panic!("expected a notification")
+    };
+    assert_eq!(notification.title, "Low stock: Blue Mug");
+    node_b.shutdown().await;
+    w.server.shutdown().await;
+}
