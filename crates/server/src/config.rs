@@ -16,11 +16,18 @@ pub enum Database {
     SqliteFile(std::path::PathBuf),
     /// A private in-memory SQLite database; gone when the server stops.
     SqliteMemory,
+    /// A PostgreSQL database, as a `postgres://` / `postgresql://` URL (several nodes can share
+    /// it).
+    Postgres(String),
 }
 
 impl Database {
-    /// Parses `:memory:` or a file path (an optional `sqlite:` / `sqlite://` prefix is accepted).
+    /// Parses a `postgres://` / `postgresql://` URL, `:memory:` or a file path (an optional
+    /// `sqlite:` / `sqlite://` prefix is accepted).
     pub fn parse(s: &str) -> Self {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Self::Postgres(s.to_owned());
+        }
         let s = s
             .strip_prefix("sqlite://")
             .or_else(|| s.strip_prefix("sqlite:"))

@@ -1,8 +1,8 @@
 //! Wiring: open the store, build the domain, bind, route, run, shut down gracefully.
 //!
 //! Shutdown order: flip the shutdown signal (the listener stops accepting, every session closes
-//! its socket with 1001), wait for sessions to finish flushing (bounded), then close the store so
-//! SQLite checkpoints its WAL.
+//! its socket with 1001), wait for sessions to finish flushing (bounded), then close the store
+//! (SQLite checkpoints its WAL, PostgreSQL's pool disconnects).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,7 +19,7 @@ use crate::broker::{Broker, LocalBroker, RedisBroker};
 use crate::config::Config;
 use crate::domain::Domain;
 use crate::error::{Error, Result};
-use crate::store::{SqliteStore, Store};
+use crate::store::OpenStore;
 
 /// Counts live sessions so shutdown can wait for them.
 #[derive(Debug, Default)]
@@ -84,7 +84,7 @@ pub fn router(state: AppState) -> Router {
 /// A server that is bound but not yet serving: seed it through [`Server::domain`] first.
 pub struct Server {
     domain: Arc<Domain>,
-    store: SqliteStore,
+    store: OpenStore,
     listener: TcpListener,
 }
 
@@ -99,11 +99,11 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Opens the database and binds the listener.
     pub async fn bind(config: Config) -> Result<Self> {
-        let store = SqliteStore::open(&config.database).await?;
+        let store = OpenStore::open(&config.database).await?;
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|e| Error::Internal(format!("cannot listen on {}: {e}", config.bind)))?;
-        let store_dyn: Arc<dyn Store> = Arc::new(store.clone());
+        let store_dyn = store.shared();
         let broker: Arc<dyn Broker> = match &config.redis_url {
             Some(url) => Arc::new(
                 RedisBroker::connect(url)

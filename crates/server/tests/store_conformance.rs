@@ -1,6 +1,10 @@
 //! One conformance suite for the `Store` trait, run against every implementation: SQLite on a
-//! file and SQLite in memory (PostgreSQL joins here when it exists).
+//! file, SQLite in memory, and PostgreSQL (a real server per test, see
+//! `common/postgres_server.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "common/postgres_server.rs"]
+mod postgres_server;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +12,8 @@ use std::time::Duration;
 use herald_protocol::wire::{Event, NotificationKind, NotificationPatch, RoomKind};
 use herald_server::config::{Database, Retention};
 use herald_server::error::Error;
-use herald_server::store::{NewMessage, NewNotification, NewUser, SqliteStore, Store};
+use herald_server::store::{NewMessage, NewNotification, NewUser, PgStore, SqliteStore, Store};
+use postgres_server::PostgresServer;
 
 async fn with_users(store: Arc<dyn Store>) -> Arc<dyn Store> {
     for u in ["alice", "bob", "carol"] {
@@ -335,6 +340,75 @@ async fn a_message_to_a_big_room_is_one_gapless_event_per_member_sharing_one_bod
     assert!(last.windows(2).all(|w| Arc::ptr_eq(&w[0].json, &w[1].json)));
 }
 
+async fn concurrent_writers_keep_every_stream_gapless_and_sends_idempotent(store: Arc<dyn Store>) {
+    // given two rooms sharing alice and bob
+    let s = with_users(store).await;
+    let (r1, _) = s
+        .create_room("r1", RoomKind::General, &["alice".into(), "bob".into()])
+        .await
+        .unwrap();
+    let (r2, _) = s
+        .create_room(
+            "r2",
+            RoomKind::General,
+            &["bob".into(), "carol".into(), "alice".into()],
+        )
+        .await
+        .unwrap();
+    // when many writers append to overlapping streams at once, in opposite orders, and the
+    // same client_msg_id is sent twice concurrently
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let s = s.clone();
+        let (r1, r2) = (r1.id.clone(), r2.id.clone());
+        tasks.push(tokio::spawn(async move {
+            for j in 0..5 {
+                let text = format!("{i}.{j}");
+                s.send_message("alice", &msg(&r1, None, &text))
+                    .await
+                    .unwrap();
+                s.send_message("carol", &msg(&r2, None, &text))
+                    .await
+                    .unwrap();
+                let users: Vec<String> = if i % 2 == 0 {
+                    vec!["alice".into(), "bob".into(), "carol".into()]
+                } else {
+                    vec!["carol".into(), "bob".into(), "alice".into()]
+                };
+                s.create_notifications(&users, &note(&text)).await.unwrap();
+            }
+            s.send_message("bob", &msg(&r1, Some("twice"), "once"))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut firsts = 0;
+    for t in tasks {
+        let sent = tokio::time::timeout(Duration::from_secs(60), t)
+            .await
+            .expect("writers finish (no deadlock)")
+            .unwrap();
+        firsts += usize::from(!sent.duplicate);
+    }
+    // then the retried send was stored once, and every stream is gapless from 1
+    assert_eq!(firsts, 1, "one send of the client_msg_id is the original");
+    let expect = [
+        ("alice", 2 + 8 * 5 * 3 + 1),
+        ("bob", 2 + 8 * 5 * 3 + 1),
+        ("carol", 1 + 8 * 5 * 2),
+    ];
+    for (user, n) in expect {
+        let log = s.events_after(user, 0, 1000).await.unwrap();
+        assert_eq!(
+            log.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (1..=n).collect::<Vec<u64>>(),
+            "{user}"
+        );
+        assert_eq!(s.stream_head(user).await.unwrap().head, n);
+    }
+    assert_eq!(s.room_for("bob", &r1.id).await.unwrap().unread_count, 8 * 5);
+}
+
 macro_rules! conformance {
     ($module:ident, $make:expr) => {
         mod $module {
@@ -356,6 +430,7 @@ macro_rules! conformance {
             case!(accepting_a_friend_request_creates_a_direct_room_and_a_notification);
             case!(pruning_keeps_the_last_n_events_and_records_the_gap);
             case!(a_message_to_a_big_room_is_one_gapless_event_per_member_sharing_one_body);
+            case!(concurrent_writers_keep_every_stream_gapless_and_sends_idempotent);
         }
     };
 }
@@ -375,5 +450,19 @@ async fn sqlite_memory() -> ((), Arc<dyn Store>) {
     )
 }
 
+/// A fresh PostgreSQL server for one test (stopped when the returned server is dropped).
+async fn postgres() -> (PostgresServer, Arc<dyn Store>) {
+    let server = tokio::task::spawn_blocking(PostgresServer::start)
+        .await
+        .unwrap();
+    let url = server.url("postgres");
+    let store = tokio::time::timeout(Duration::from_secs(60), PgStore::connect(&url))
+        .await
+        .expect("connect and migrate in time")
+        .unwrap();
+    (server, Arc::new(store))
+}
+
 conformance!(sqlite_file_store, sqlite_file().await);
 conformance!(sqlite_memory_store, sqlite_memory().await);
+conformance!(postgres_store, postgres().await);

@@ -1,5 +1,5 @@
-//! Persistence behind one trait, so the embedded SQLite store and the PostgreSQL store that comes
-//! later are interchangeable.
+//! Persistence behind one trait, so the embedded SQLite store ([`SqliteStore`], one node) and the
+//! PostgreSQL store ([`PgStore`], several nodes sharing one database) are interchangeable.
 //!
 //! Every mutating method is one transaction that changes state AND appends the resulting events
 //! to each affected user's stream, returning them as [`Committed`]; the caller publishes them only
@@ -7,10 +7,12 @@
 //! membership and ownership themselves, because only the store can do so atomically.
 //! The trait is object-safe (`Arc<dyn Store>`): methods return boxed futures.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use herald_protocol::wire::{
     EventFrame, FriendRequest, Link, Message, Notification, NotificationKind, NotificationPatch,
@@ -19,11 +21,47 @@ use herald_protocol::wire::{
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::config::Retention;
+use crate::config::{Database, Retention};
 use crate::error::Result;
 use crate::stream::{Committed, StreamHead};
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+
+/// The store a [`Database`] names, opened: what the server keeps to share it and to close it.
+#[derive(Debug, Clone)]
+pub enum OpenStore {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl OpenStore {
+    /// Opens (and migrates) the store `db` names.
+    pub async fn open(db: &Database) -> Result<Self> {
+        Ok(match db {
+            Database::Postgres(url) => Self::Postgres(PgStore::connect(url).await?),
+            Database::SqliteFile(_) | Database::SqliteMemory => {
+                Self::Sqlite(SqliteStore::open(db).await?)
+            }
+        })
+    }
+
+    /// The store as the domain uses it.
+    pub fn shared(&self) -> Arc<dyn Store> {
+        match self {
+            Self::Sqlite(s) => Arc::new(s.clone()),
+            Self::Postgres(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// Closes its connections (SQLite checkpoints its WAL); call on shutdown.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(s) => s.close().await,
+            Self::Postgres(s) => s.close().await,
+        }
+    }
+}
 
 /// The boxed future every [`Store`] method returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;

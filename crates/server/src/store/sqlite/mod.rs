@@ -8,7 +8,7 @@
 mod chat;
 mod inbox;
 mod log;
-mod rows;
+pub(crate) mod rows;
 
 use std::str::FromStr;
 use std::sync::{Arc, Weak};
@@ -53,6 +53,11 @@ impl SqliteStore {
     /// Opens (creating when missing) and migrates the database.
     pub async fn open(db: &Database) -> Result<Self> {
         let store = match db {
+            Database::Postgres(_) => {
+                return Err(Error::Storage(
+                    "SqliteStore cannot open a PostgreSQL database (use PgStore)".into(),
+                ))
+            }
             Database::SqliteMemory => {
                 let opts = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
                 let p = pool(1).connect_with(opts).await?;

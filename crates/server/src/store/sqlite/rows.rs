@@ -39,7 +39,7 @@ pub fn kind_str(kind: RoomKind) -> &'static str {
     }
 }
 
-fn parse_kind(s: &str) -> RoomKind {
+pub fn parse_kind(s: &str) -> RoomKind {
     match s {
         "job" => RoomKind::Job,
         "support" => RoomKind::Support,
@@ -56,7 +56,7 @@ pub fn status_str(s: FriendRequestStatus) -> &'static str {
     }
 }
 
-fn parse_status(s: &str) -> FriendRequestStatus {
+pub fn parse_status(s: &str) -> FriendRequestStatus {
     match s {
         "accepted" => FriendRequestStatus::Accepted,
         "declined" => FriendRequestStatus::Declined,
