@@ -38,6 +38,61 @@ impl Database {
             Self::SqliteFile(s.into())
         }
     }
+
+    /// For logs and banners: the path, `:memory:`, or the URL without its password.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::SqliteFile(path) => path.display().to_string(),
+            Self::SqliteMemory => ":memory:".into(),
+            Self::Postgres(url) => {
+                let Some((scheme, rest)) = url.split_once("://") else {
+                    return url.clone();
+                };
+                let authority = rest.split(['/', '?']).next().unwrap_or_default();
+                match authority.rsplit_once('@') {
+                    Some((userinfo, _)) if userinfo.contains(':') => {
+                        let user = userinfo.split(':').next().unwrap_or_default();
+                        let after = &rest[userinfo.len()..];
+                        format!("{scheme}://{user}:***{after}")
+                    }
+                    _ => url.clone(),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Database;
+
+    #[test]
+    fn parse_tells_postgres_urls_from_sqlite_paths() {
+        for url in ["postgres://u:p@db:5432/herald", "postgresql://db/herald"] {
+            assert_eq!(Database::parse(url), Database::Postgres(url.into()));
+        }
+        assert_eq!(Database::parse(":memory:"), Database::SqliteMemory);
+        assert_eq!(
+            Database::parse("sqlite://data/h.db"),
+            Database::SqliteFile("data/h.db".into())
+        );
+        assert_eq!(
+            Database::parse("postgres.db"),
+            Database::SqliteFile("postgres.db".into())
+        );
+    }
+
+    #[test]
+    fn redacted_hides_only_the_password() {
+        assert_eq!(
+            Database::parse("postgres://herald:s3cret@db:5432/herald").redacted(),
+            "postgres://herald:***@db:5432/herald"
+        );
+        assert_eq!(
+            Database::parse("postgres://herald@db/herald").redacted(),
+            "postgres://herald@db/herald"
+        );
+    }
 }
 
 /// Cost of the argon2id password hashes written for new users (verification reads the cost

@@ -61,8 +61,13 @@ struct Common {
 struct ServeArgs {
     #[command(flatten)]
     common: Common,
-    /// SQLite file, or :memory:.
-    #[arg(long, env = "HERALD_DATABASE", default_value = "herald.db")]
+    /// SQLite file, :memory:, or a PostgreSQL URL (postgres://user:password@host/db).
+    #[arg(
+        long,
+        env = "HERALD_DATABASE",
+        hide_env_values = true,
+        default_value = "herald.db"
+    )]
     database: String,
     /// HS256 secret for tokens.
     #[arg(long, env = "HERALD_JWT_SECRET", hide_env_values = true)]
@@ -76,8 +81,13 @@ struct ServeArgs {
 struct DemoArgs {
     #[command(flatten)]
     common: Common,
-    /// SQLite file, or :memory:.
-    #[arg(long, env = "HERALD_DATABASE", default_value = "herald-demo.db")]
+    /// SQLite file, :memory:, or a PostgreSQL URL (postgres://user:password@host/db).
+    #[arg(
+        long,
+        env = "HERALD_DATABASE",
+        hide_env_values = true,
+        default_value = "herald-demo.db"
+    )]
     database: String,
     /// Average seconds between demo events.
     #[arg(long, default_value_t = 15)]
@@ -247,7 +257,7 @@ async fn main() -> anyhow::Result<()> {
                  Database: {}   (Ctrl-C to stop)\n",
                 users.join(" / "),
                 demo::DEMO_PASSWORD,
-                a.database
+                Database::parse(&a.database).redacted()
             );
             serve(
                 c,
