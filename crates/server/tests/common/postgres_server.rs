@@ -1,4 +1,5 @@
-//! A real PostgreSQL server (Debian's postgresql 15) in a temporary directory on a free loopback
+//! A real PostgreSQL server (Debian's or Ubuntu's postgresql, the newest major version under
+//! /usr/lib/postgresql) in a temporary directory on a free loopback
 //! port, stopped and deleted when dropped.
 //!
 //! Tests run as root and `initdb` refuses root, so `initdb` and `postgres` run as the `postgres`
@@ -11,7 +12,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = "/usr/lib/postgresql/15/bin";
+/// The bin directory of the newest PostgreSQL installed (`/usr/lib/postgresql/<major>/bin`:
+/// 15 on Debian 12, 14 / 16 on Ubuntu 22.04 / 24.04).
+fn bin() -> PathBuf {
+    let mut majors: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL (installed by scripts/bootstrap.sh)")
+        .flatten()
+        .filter_map(|e| {
+            let major = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((major, bin))
+        })
+        .collect();
+    majors.sort();
+    majors
+        .pop()
+        .expect("no /usr/lib/postgresql/<major>/bin/initdb")
+        .1
+}
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct PostgresServer {
@@ -30,7 +48,7 @@ fn is_root() -> bool {
 
 /// `program` run as the `postgres` user when we are root (as ourselves otherwise).
 fn as_postgres(program: &str, dir: &Path) -> Command {
-    let exe = format!("{BIN}/{program}");
+    let exe = bin().join(program);
     let mut cmd = if is_root() {
         let mut c = Command::new("setpriv");
         c.args([
@@ -89,7 +107,7 @@ impl PostgresServer {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("initdb (Debian's postgresql-15)");
+            .expect("initdb (PostgreSQL, installed by scripts/bootstrap.sh)");
         let status = wait_with_timeout(&mut initdb, START_TIMEOUT);
         if status.map(|s| s.success()) != Some(true) {
             let _ = initdb.kill();
@@ -115,7 +133,7 @@ impl PostgresServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("postgres (Debian's postgresql-15)");
+            .expect("postgres (PostgreSQL, installed by scripts/bootstrap.sh)");
         let mut server = PostgresServer {
             child: Some(child),
             port,
@@ -128,7 +146,7 @@ impl PostgresServer {
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            let ready = Command::new(format!("{BIN}/pg_isready"))
+            let ready = Command::new(bin().join("pg_isready"))
                 .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
                 .args(["-U", "postgres", "-d", "postgres", "-t", "1"])
                 .status()
