@@ -8,6 +8,7 @@
 //! The trait is object-safe (`Arc<dyn Store>`): methods return boxed futures.
 
 pub mod postgres;
+pub mod rules;
 pub mod sqlite;
 
 use std::future::Future;

@@ -6,6 +6,7 @@ use sqlx::{AssertSqlSafe, PgConnection, Row};
 use super::log::{append, append_many, lock_streams};
 use super::rows::{self, kind_str, new_id, now_micros, MESSAGE_COLUMNS};
 use crate::error::{Error, Result};
+use crate::store::rules;
 use crate::store::{NewMessage, Paged, Sent};
 use crate::stream::Committed;
 
@@ -106,27 +107,12 @@ pub async fn send_message(
     lock_streams(conn, &members).await?;
     if let Some(cid) = &msg.client_msg_id {
         if let Some(original) = existing(conn, sender_id, cid).await? {
-            if original.room_id != msg.room_id {
-                return Err(Error::Conflict(
-                    "client_msg_id was already used in another room".into(),
-                ));
-            }
-            return Ok(Sent {
-                message: original,
-                events: Vec::new(),
-                duplicate: true,
-            });
+            return rules::retried_send(original, msg);
         }
     }
     if let Some(reply_to) = &msg.reply_to {
-        match rows::message(conn, reply_to).await? {
-            Some(m) if m.room_id == msg.room_id => {}
-            _ => {
-                return Err(Error::BadRequest(format!(
-                    "reply_to {reply_to} is not a message of this room"
-                )))
-            }
-        }
+        let quoted = rows::message(conn, reply_to).await?;
+        rules::check_reply_to(quoted.as_ref(), msg, reply_to)?;
     }
     let id = new_id();
     let now = now_micros();

@@ -1,8 +1,7 @@
 //! Notifications and friend requests in PostgreSQL.
 
 use herald_protocol::wire::{
-    Event, FriendRequest, FriendRequestStatus, Notification, NotificationKind, NotificationPatch,
-    RoomKind,
+    Event, FriendRequest, Notification, NotificationKind, NotificationPatch, RoomKind,
 };
 use serde_json::Map;
 use sqlx::{AssertSqlSafe, PgConnection};
@@ -11,6 +10,7 @@ use super::log::{append, lock_streams};
 use super::rows::NOTIFICATION_COLUMNS;
 use super::rows::{self, new_id, now_micros, status_str, to_micros, FRIEND_REQUEST_FROM};
 use crate::error::{Error, Result};
+use crate::store::rules;
 use crate::store::{NewNotification, Paged};
 use crate::stream::Committed;
 
@@ -236,31 +236,14 @@ pub async fn respond_friend_request(
     id: &str,
     accept: bool,
 ) -> Result<(FriendRequest, Vec<Committed>)> {
-    let found = rows::friend_request(conn, id)
-        .await?
-        .filter(|r| r.from.id == user_id || r.to.id == user_id)
-        .ok_or_else(|| Error::NotFound(format!("friend request {id}")))?;
-    if found.to.id != user_id {
-        return Err(Error::Forbidden(
-            "only the recipient can answer a friend request".into(),
-        ));
-    }
+    let found = rules::answerable(rows::friend_request(conn, id).await?, user_id, id)?;
     // Both streams first, then re-read: a concurrent answer to the same request has committed
     // (or rolled back) by the time the locks are ours.
     lock_streams(conn, &[found.from.id.as_str(), found.to.id.as_str()]).await?;
     let request = rows::friend_request(conn, id)
         .await?
         .ok_or_else(|| Error::Internal("friend request vanished".into()))?;
-    if request.status != FriendRequestStatus::Pending {
-        return Err(Error::Conflict(
-            "this friend request was already answered".into(),
-        ));
-    }
-    let status = if accept {
-        FriendRequestStatus::Accepted
-    } else {
-        FriendRequestStatus::Declined
-    };
+    let status = rules::answer_status(&request, accept)?;
     sqlx::query("UPDATE friend_requests SET status = $1 WHERE id = $2")
         .bind(status_str(status))
         .bind(id)
@@ -284,21 +267,11 @@ pub async fn respond_friend_request(
     }
     if accept {
         let members = [request.from.id.clone(), request.to.id.clone()];
-        let name = format!("{} & {}", request.from.name, request.to.name);
+        let name = rules::direct_room_name(&request);
         let (_, room_events, room_id) =
             super::chat::create_room(conn, &name, RoomKind::Direct, &members).await?;
         events.extend(room_events);
-        let note = NewNotification {
-            kind: NotificationKind::FriendRequestAccepted,
-            title: format!("{} accepted your friend request", request.to.name),
-            body: String::new(),
-            priority: 3,
-            link: Some(herald_protocol::wire::Link {
-                room_id: Some(room_id),
-                url: None,
-            }),
-            meta: Map::from_iter([("request_id".to_owned(), id.to_owned().into())]),
-        };
+        let note = rules::accepted_notification(&request, room_id);
         events.push(create_one(conn, &request.from.id, &note).await?.1);
     }
     Ok((request, events))

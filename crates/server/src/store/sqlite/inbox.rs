@@ -1,8 +1,7 @@
 //! Notifications and friend requests in SQLite.
 
 use herald_protocol::wire::{
-    Event, FriendRequest, FriendRequestStatus, Notification, NotificationKind, NotificationPatch,
-    RoomKind,
+    Event, FriendRequest, Notification, NotificationKind, NotificationPatch, RoomKind,
 };
 use serde_json::Map;
 use sqlx::{Row, SqliteConnection};
@@ -10,6 +9,7 @@ use sqlx::{Row, SqliteConnection};
 use super::log::append;
 use super::rows::{self, new_id, now_micros, status_str, to_micros};
 use crate::error::{Error, Result};
+use crate::store::rules;
 use crate::store::{NewNotification, Paged};
 use crate::stream::Committed;
 
@@ -225,25 +225,8 @@ pub async fn respond_friend_request(
     id: &str,
     accept: bool,
 ) -> Result<(FriendRequest, Vec<Committed>)> {
-    let request = rows::friend_request(conn, id)
-        .await?
-        .filter(|r| r.from.id == user_id || r.to.id == user_id)
-        .ok_or_else(|| Error::NotFound(format!("friend request {id}")))?;
-    if request.to.id != user_id {
-        return Err(Error::Forbidden(
-            "only the recipient can answer a friend request".into(),
-        ));
-    }
-    if request.status != FriendRequestStatus::Pending {
-        return Err(Error::Conflict(
-            "this friend request was already answered".into(),
-        ));
-    }
-    let status = if accept {
-        FriendRequestStatus::Accepted
-    } else {
-        FriendRequestStatus::Declined
-    };
+    let request = rules::answerable(rows::friend_request(conn, id).await?, user_id, id)?;
+    let status = rules::answer_status(&request, accept)?;
     sqlx::query("UPDATE friend_requests SET status = ? WHERE id = ?")
         .bind(status_str(status))
         .bind(id)
@@ -267,21 +250,11 @@ pub async fn respond_friend_request(
     }
     if accept {
         let members = [request.from.id.clone(), request.to.id.clone()];
-        let name = format!("{} & {}", request.from.name, request.to.name);
+        let name = rules::direct_room_name(&request);
         let (_, room_events, room_id) =
             super::chat::create_room(conn, &name, RoomKind::Direct, &members).await?;
         events.extend(room_events);
-        let note = NewNotification {
-            kind: NotificationKind::FriendRequestAccepted,
-            title: format!("{} accepted your friend request", request.to.name),
-            body: String::new(),
-            priority: 3,
-            link: Some(herald_protocol::wire::Link {
-                room_id: Some(room_id),
-                url: None,
-            }),
-            meta: Map::from_iter([("request_id".to_owned(), id.to_owned().into())]),
-        };
+        let note = rules::accepted_notification(&request, room_id);
         events.push(create_one(conn, &request.from.id, &note).await?.1);
     }
     Ok((request, events))
