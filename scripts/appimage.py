@@ -23,6 +23,7 @@ Usage: python3 scripts/appimage.py <herald-desktop> <runtime> <icons dir> <out d
 Prints the AppImage's path. Needs patchelf and mksquashfs (squashfs-tools), from bootstrap.
 """
 
+import functools
 import os
 import re
 import shutil
@@ -86,9 +87,13 @@ def ldd(path):
     return deps
 
 
+@functools.lru_cache(maxsize=None)
+def ldconfig_listing():
+    return subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=True).stdout
+
+
 def find_library(soname):
-    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
+    for line in ldconfig_listing().splitlines():
         parts = line.strip().split(" => ")
         if len(parts) == 2 and parts[0].split()[0] == soname and "x86-64" in parts[0]:
             return parts[1]

@@ -22,7 +22,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from desktop import Herald, free_port, fresh_env, http, stop, wait_until  # noqa: E402
+from desktop import Checks, Herald, free_port, fresh_env, http, stop, wait_until  # noqa: E402
 
 LIBDIR = "/usr/lib/x86_64-linux-gnu"
 HIDE_WEBKIT = f"""
@@ -70,17 +70,7 @@ def main():
     env = fresh_env(home, url)
     env["HERALD_APPIMAGE_QUIET"] = "1"
     cache = os.path.join(env["XDG_CACHE_HOME"], "herald-appimage")
-    results = []
-
-    def check(name, fn):
-        start = time.monotonic()
-        try:
-            got = fn()
-            print(f"PASS {name} ({time.monotonic() - start:.1f}s): {got!r}"[:400])
-            results.append(True)
-        except Exception as e:
-            print(f"FAIL {name}: {e}"[:1500])
-            results.append(False)
+    check = Checks("appimage e2e")
 
     def is_an_appimage():
         with open(image, "rb") as f:
@@ -181,9 +171,7 @@ def main():
             herald.quit()
         stop(server, signal.SIGINT)
         shutil.rmtree(tmp, ignore_errors=True)
-    passed, failed = results.count(True), results.count(False)
-    print(f"appimage e2e: {passed} passed, {failed} failed")
-    return 1 if failed or not passed else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -195,6 +195,42 @@ def stop(proc, sig=signal.SIGTERM):
             pass
 
 
+class Checks:
+    """The named checks of one end-to-end run. Each prints PASS (with what it returned and how
+    long it took) or FAIL (with why), and a failure never stops the run; `retry=True` runs a
+    check once more, announced, when it starts from scratch anyway. `summary()` prints the line
+    the gate reads and returns the exit code."""
+
+    def __init__(self, suite, on_fail=None):
+        self.suite, self.on_fail, self.results = suite, on_fail, []
+
+    def __call__(self, name, fn, retry=False):
+        for attempt in (1, 2):
+            start = time.monotonic()
+            try:
+                got = fn()
+            except Exception as e:
+                if retry and attempt == 1:
+                    print(f"  ({name}: {e!r}; retrying once)"[:500], flush=True)
+                    continue
+                print(f"FAIL {name}: {e}"[:1500], flush=True)
+                self.results.append(False)
+                if self.on_fail is not None:
+                    try:
+                        self.on_fail(len(self.results))
+                    except Exception:
+                        pass
+                return
+            print(f"PASS {name} ({time.monotonic() - start:.1f}s): {got!r}"[:400], flush=True)
+            self.results.append(True)
+            return
+
+    def summary(self):
+        passed, failed = self.results.count(True), self.results.count(False)
+        print(f"{self.suite}: {passed} passed, {failed} failed")
+        return 1 if failed or not passed else 0
+
+
 class Herald:
     def __init__(self, app, env, artifacts, tag, args=(), wrap=()):
         """`wrap`: a command prefix for tauri-driver (and so for the app it starts), such as a
@@ -293,19 +329,9 @@ def main():
     def room_unread(view, room_id):
         return next(r["room"]["unread_count"] for r in view["rooms"] if r["room"]["id"] == room_id)
 
-    results = []
+    check = Checks("desktop e2e")
     state = {}
     herald = None
-
-    def check(name, fn):
-        start = time.monotonic()
-        try:
-            got = fn()
-            print(f"PASS {name} ({time.monotonic() - start:.1f}s): {got!r}"[:400])
-            results.append(True)
-        except Exception as e:
-            print(f"FAIL {name}: {e}"[:1500])
-            results.append(False)
 
     try:
         herald = Herald(app, env, artifacts, "first")
@@ -540,9 +566,7 @@ def main():
         shutil.copytree(os.path.join(home), os.path.join(artifacts, "desktop-home"), dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("*.sqlite3*", "*.token"))
         shutil.rmtree(tmp, ignore_errors=True)
-    passed, failed = results.count(True), results.count(False)
-    print(f"desktop e2e: {passed} passed, {failed} failed")
-    return 1 if failed or not passed else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

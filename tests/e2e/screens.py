@@ -25,7 +25,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from desktop import Herald, free_port, fresh_env, herald_windows, stop, wait_until  # noqa: E402
+from desktop import Checks, Herald, free_port, fresh_env, herald_windows, stop, wait_until  # noqa: E402
 from ui import Ui  # noqa: E402
 
 SIZES = [(800, 600), (1100, 720), (1920, 1080)]
@@ -97,25 +97,9 @@ def main():
                                os.path.join(tmp, "demo.db"), "--tick-secs", "3600"],
                               stdout=open(os.path.join(artifacts, "screens-server.log"), "w"),
                               stderr=subprocess.STDOUT, start_new_session=True)
-    results = []
     herald = None
-
-    def check(name, fn, retry=False):
-        """`retry`: once more, announced, for a dropped WebDriver connection (see webdriver.py);
-        opening a screen starts from scratch, so a real overflow fails both times."""
-        for attempt in (1, 2):
-            try:
-                got = fn()
-                print(f"PASS {name}: {got!r}"[:300], flush=True)
-                results.append(True)
-                return
-            except Exception as e:
-                if retry and attempt == 1:
-                    print(f"  ({name}: {e!r}; retrying once)"[:500], flush=True)
-                    continue
-                print(f"FAIL {name}: {e}"[:1500], flush=True)
-                results.append(False)
-                return
+    # `retry`: a screen check opens its screen from scratch, so a real overflow fails both times.
+    check = Checks("screens e2e")
 
     try:
         wait_until("server", lambda: urllib.request.urlopen(f"{url}/healthz", timeout=5).status == 200, 30)
@@ -195,9 +179,7 @@ def main():
             herald.quit()
         stop(server, signal.SIGINT)
         shutil.rmtree(tmp, ignore_errors=True)
-    passed, failed = results.count(True), results.count(False)
-    print(f"screens e2e: {passed} passed, {failed} failed")
-    return 1 if failed or not passed else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from desktop import Herald, free_port, fresh_env, herald_windows, http, stop, wait_until  # noqa: E402
+from desktop import Checks, Herald, free_port, fresh_env, herald_windows, http, stop, wait_until  # noqa: E402
 
 JWT_SECRET = "ui-e2e-secret-0123456789abcdef"
 SERVICE_KEY = "ui-e2e-service-key-0123456789"
@@ -148,22 +148,9 @@ def main():
                           token=http("POST", f"{url}/api/login",
                                      {"username": "alice", "password": "herald"})["token"])["items"])
 
-    results, state = [], {}
+    state = {}
     herald = None
-
-    def check(name, fn):
-        start = time.monotonic()
-        try:
-            got = fn()
-            print(f"PASS {name} ({time.monotonic() - start:.1f}s): {got!r}"[:400], flush=True)
-            results.append(True)
-        except Exception as e:
-            print(f"FAIL {name}: {e}"[:1500], flush=True)
-            results.append(False)
-            try:
-                screenshot(artifacts, f"ui-fail-{len(results)}.png")
-            except Exception:
-                pass
+    check = Checks("ui e2e", on_fail=lambda n: screenshot(artifacts, f"ui-fail-{n}.png"))
 
     try:
         herald = Herald(app, env, artifacts, "ui")
@@ -349,9 +336,7 @@ def main():
         stop(server, signal.SIGINT)
         stop(dunst)
         shutil.rmtree(tmp, ignore_errors=True)
-    passed, failed = results.count(True), results.count(False)
-    print(f"ui e2e: {passed} passed, {failed} failed")
-    return 1 if failed or not passed else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

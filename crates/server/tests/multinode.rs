@@ -17,17 +17,30 @@ use herald_server::testing;
 use postgres_server::PostgresServer;
 use redis_server::RedisServer;
 
+/// A second node on `w`'s database, secrets and Redis (its own port), and `user`'s socket on
+/// it, said hello to.
+async fn node_b_with_socket(
+    w: &World,
+    user: &str,
+) -> (
+    herald_server::RunningServer,
+    herald_protocol::wire::LoginResponse,
+    testing::WsClient,
+) {
+    let node_b = testing::spawn(w.config.clone()).await.unwrap();
+    let login = testing::login(node_b.addr, user, PW).await.unwrap();
+    let mut ws = testing::WsClient::connect(node_b.addr, &login.token)
+        .await
+        .unwrap();
+    ws.hello(None).await.unwrap();
+    (node_b, login, ws)
+}
+
 #[tokio::test]
 async fn a_message_posted_on_one_node_reaches_the_recipients_socket_on_the_other() {
     let redis = RedisServer::start();
     let w = world_with(|c| c.redis_url = Some(redis.url())).await;
-    // Node B: same database, same secrets, same Redis; its own port.
-    let node_b = testing::spawn(w.config.clone()).await.unwrap();
-    let bob_on_b = testing::login(node_b.addr, "bob", PW).await.unwrap();
-    let mut bob = testing::WsClient::connect(node_b.addr, &bob_on_b.token)
-        .await
-        .unwrap();
-    bob.hello(None).await.unwrap();
+    let (node_b, _, mut bob) = node_b_with_socket(&w, "bob").await;
     let mut alice = connect(&w, &w.alice).await; // on node A
 
     for (i, text) in ["one", "two", "three"].iter().enumerate() {
@@ -70,12 +83,7 @@ async fn a_message_posted_on_one_node_reaches_the_recipients_socket_on_the_other
 async fn a_notification_published_through_one_node_reaches_a_socket_on_the_other() {
     let redis = RedisServer::start();
     let w = world_with(|c| c.redis_url = Some(redis.url())).await;
-    let node_b = testing::spawn(w.config.clone()).await.unwrap();
-    let carol_on_b = testing::login(node_b.addr, "carol", PW).await.unwrap();
-    let mut carol = testing::WsClient::connect(node_b.addr, &carol_on_b.token)
-        .await
-        .unwrap();
-    carol.hello(None).await.unwrap();
+    let (node_b, _, mut carol) = node_b_with_socket(&w, "carol").await;
     let res = http()
         .post(format!("http://{}/api/publish", w.server.addr))
         .bearer_auth(&w.config.service_key)
@@ -113,12 +121,7 @@ async fn two_nodes_on_one_postgres_database_write_concurrently_into_gapless_stre
         c.redis_url = Some(redis.url());
     })
     .await;
-    let node_b = testing::spawn(w.config.clone()).await.unwrap();
-    let bob_on_b = testing::login(node_b.addr, "bob", PW).await.unwrap();
-    let mut bob = testing::WsClient::connect(node_b.addr, &bob_on_b.token)
-        .await
-        .unwrap();
-    bob.hello(None).await.unwrap();
+    let (node_b, bob_on_b, mut bob) = node_b_with_socket(&w, "bob").await;
     // when alice posts through node A while bob posts through node B, at the same time
     let post = |addr: std::net::SocketAddr, token: String, who: &'static str| {
         let room = w.room_id.clone();
