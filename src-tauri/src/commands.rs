@@ -53,6 +53,7 @@ async fn handle<R: Runtime>(
             server_url,
             username,
             password,
+            backend,
         } => {
             let server_url = server_url.trim().to_owned();
             if server_url.is_empty() || username.trim().is_empty() {
@@ -61,7 +62,9 @@ async fn handle<R: Runtime>(
                     "Enter the server address and your username.",
                 ));
             }
-            shell.login(&server_url, username.trim(), &password).await
+            shell
+                .login(&server_url, backend.as_deref(), username.trim(), &password)
+                .await
         }
         UiCommand::Logout => shell.logout().await,
         UiCommand::GetSettings => Ok(UiReply::Settings(shell.settings())),

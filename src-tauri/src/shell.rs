@@ -177,10 +177,14 @@ impl<R: Runtime> Shell<R> {
     pub async fn login(
         &self,
         server_url: &str,
+        backend: Option<&str>,
         username: &str,
         password: &str,
     ) -> Result<UiReply, UiError> {
-        let resp = self.client.login(server_url, username, password).await?;
+        let resp = self
+            .client
+            .login_to(server_url, backend, username, password)
+            .await?;
         log::info!("signed in to {server_url} as {}", resp.user.name);
         if let Err(e) = self.vault.save(&resp.token) {
             log::error!("{e}; the session lasts until the app quits");

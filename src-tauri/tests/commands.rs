@@ -185,6 +185,7 @@ fn login_to_an_unreachable_server_fails_with_server_unreachable_and_keeps_no_tok
             server_url: "http://127.0.0.1:1".into(),
             username: "alice".into(),
             password: "herald".into(),
+            backend: None,
         })
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::ServerUnreachable);
@@ -200,6 +201,7 @@ fn login_without_a_username_is_invalid_input() {
             server_url: "http://127.0.0.1:1".into(),
             username: " ".into(),
             password: "x".into(),
+            backend: None,
         })
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidInput);

@@ -90,6 +90,7 @@ pub fn login() -> Html {
                 server_url: server.trim().to_owned(),
                 username: username.trim().to_owned(),
                 password: (*password).clone(),
+                backend: None,
             };
             let (busy, error, session) = (busy.clone(), error.clone(), session.clone());
             wasm_bindgen_futures::spawn_local(async move {

@@ -77,6 +77,7 @@ fn live_engine(dir: &std::path::Path) -> (Engine, SqliteStore) {
         StoredSession {
             server_url: "http://x".into(),
             user: user("alice"),
+            backend: None,
         },
     );
     engine.transport_open(now());
@@ -220,6 +221,7 @@ async fn engine_hop(
         StoredSession {
             server_url: format!("http://{addr}"),
             user: me,
+            backend: None,
         },
     );
     engine.transport_open(now());

@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::http::header::{HeaderValue, AUTHORIZATION};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
+use crate::backend::{self, Adapter, AdapterOutput, Held, Profile, SocketRequest};
 use crate::engine::policy::NativeNotification;
 use crate::engine::{Engine, EngineConfig, Now, Output};
 use crate::login;
@@ -66,9 +67,10 @@ enum Input {
     Shutdown(oneshot::Sender<Result<(), UiError>>),
 }
 
-/// The answer of a REST read the driver started for the engine.
+/// The answer of a REST read the driver started for the engine or the adapter.
 enum HttpAnswer {
     Notifications(u64, Result<Page<Notification>, UiError>),
+    Backend(u64, Result<backend::HttpAnswer, String>),
 }
 
 enum SockEvent {
@@ -101,8 +103,9 @@ impl ClientHandle {
                 server_url,
                 username,
                 password,
+                backend,
             } => self
-                .login(&server_url, &username, &password)
+                .login_to(&server_url, backend.as_deref(), &username, &password)
                 .await
                 .map(|_| UiReply::Ack),
             UiCommand::Logout => {
@@ -119,15 +122,41 @@ impl ClientHandle {
         }
     }
 
-    /// Signs in over HTTP, then connects. Returns the token for the shell to keep (keyring).
+    /// Signs in to herald-server over HTTP, then connects. Returns the token for the shell
+    /// to keep (keyring).
     pub async fn login(
         &self,
         server_url: &str,
         username: &str,
         password: &str,
     ) -> Result<LoginResponse, UiError> {
-        let resp = login::login(server_url, username, password).await?;
-        self.use_session(server_url, resp.user.clone(), resp.token.clone())?;
+        self.login_to(server_url, None, username, password).await
+    }
+
+    /// Signs in to herald-server (`backend` `None` or `"herald"`) or to a backend described
+    /// by a profile (a built-in name or a profile file), then connects.
+    pub async fn login_to(
+        &self,
+        server_url: &str,
+        backend: Option<&str>,
+        username: &str,
+        password: &str,
+    ) -> Result<LoginResponse, UiError> {
+        let backend = backend.filter(|b| !b.is_empty() && *b != backend::HERALD);
+        let resp = match backend {
+            None => login::login(server_url, username, password).await?,
+            Some(b) => {
+                let (profile, _) = Profile::resolve(b)
+                    .map_err(|e| UiError::new(ErrorCode::InvalidInput, e.to_string()))?;
+                backend::http::login(&profile, server_url, username, password).await?
+            }
+        };
+        self.use_backend_session(
+            server_url,
+            backend.map(str::to_owned),
+            resp.user.clone(),
+            resp.token.clone(),
+        )?;
         Ok(resp)
     }
 
@@ -138,9 +167,21 @@ impl ClientHandle {
         user: herald_protocol::wire::User,
         token: String,
     ) -> Result<(), UiError> {
+        self.use_backend_session(server_url, None, user, token)
+    }
+
+    /// [`ClientHandle::use_session`] for a backend profile (`None`: herald-server).
+    pub fn use_backend_session(
+        &self,
+        server_url: &str,
+        backend: Option<String>,
+        user: herald_protocol::wire::User,
+        token: String,
+    ) -> Result<(), UiError> {
         let session = StoredSession {
             server_url: server_url.to_owned(),
             user,
+            backend,
         };
         self.tx
             .send(Input::SignedIn(session, token))
@@ -220,7 +261,7 @@ impl Client {
         if config.token.is_some() && engine.session().is_some() {
             engine.start(clock.now());
         }
-        let driver = Driver {
+        let mut driver = Driver {
             engine,
             store: Box::new(store),
             token: config.token,
@@ -229,7 +270,9 @@ impl Client {
             notify_tx,
             socket: None,
             generation: 0,
+            adapter: None,
         };
+        driver.choose_adapter();
         tokio::spawn(driver.run(rx));
         Ok((ClientHandle { tx }, ui_rx, notify_rx))
     }
@@ -263,6 +306,8 @@ struct Driver {
     notify_tx: mpsc::UnboundedSender<NativeNotification>,
     socket: Option<Socket>,
     generation: u64,
+    /// The translator for a backend that is not herald-server (from the session's profile).
+    adapter: Option<Adapter>,
 }
 
 /// Largest number of socket events fed to the engine before its outputs are drained.
@@ -274,7 +319,13 @@ impl Driver {
         let (http_tx, mut http_rx) = mpsc::unbounded_channel::<HttpAnswer>();
         loop {
             self.drain(&sock_tx, &http_tx);
-            let deadline = self.engine.poll_timeout();
+            let deadline = match (
+                self.engine.poll_timeout(),
+                self.adapter.as_ref().and_then(Adapter::poll_timeout),
+            ) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
@@ -311,10 +362,18 @@ impl Driver {
                         HttpAnswer::Notifications(request, result) => {
                             self.engine.notifications_page(now, request, result)
                         }
+                        HttpAnswer::Backend(id, result) => {
+                            if let Some(a) = self.adapter.as_mut() {
+                                a.http_answer(now.wall, id, result);
+                            }
+                        }
                     }
                 }
                 _ = sleep => {
                     let now = self.clock.now();
+                    if let Some(a) = self.adapter.as_mut() {
+                        a.handle_timeout(now.mono);
+                    }
                     self.engine.handle_timeout(now);
                 }
             }
@@ -332,9 +391,11 @@ impl Driver {
             Input::SignedIn(session, token) => {
                 self.token = Some(token);
                 self.engine.sign_in(now, session);
+                self.choose_adapter();
             }
             Input::Logout => {
                 self.token = None;
+                self.adapter = None;
                 self.engine.sign_out(now);
             }
             Input::Focus(f) => self.engine.set_focus(now, f),
@@ -363,9 +424,19 @@ impl Driver {
         before: Option<String>,
         limit: u32,
     ) {
+        let answer = http_tx.clone();
+        if self.adapter.is_some() {
+            // A profile backend's notifications come from its own REST read on connect; it
+            // has no paging Herald can rely on, so the page ends here.
+            let page = Page {
+                items: Vec::new(),
+                has_more: false,
+            };
+            let _ = answer.send(HttpAnswer::Notifications(request, Ok(page)));
+            return;
+        }
         let server = self.engine.session().map(|s| s.server_url.clone());
         let token = self.token.clone();
-        let answer = http_tx.clone();
         tokio::spawn(async move {
             let result = match (server, token) {
                 (Some(server), Some(token)) => {
@@ -384,13 +455,91 @@ impl Driver {
         if gen != self.generation || self.socket.is_none() {
             return;
         }
-        match ev {
-            SockEvent::Open => self.engine.transport_open(now),
-            SockEvent::Text(t) => self.engine.handle_text(now, &t),
-            SockEvent::Heard => self.engine.heard(now),
-            SockEvent::Closed(code) => {
+        match (ev, self.adapter.as_mut()) {
+            (SockEvent::Open, Some(a)) => {
+                a.socket_open(now.mono, held(&self.engine));
+                self.engine.transport_open(now);
+            }
+            (SockEvent::Open, None) => self.engine.transport_open(now),
+            (SockEvent::Text(t), Some(a)) => {
+                // Liveness counts every frame the backend sends, whatever it becomes.
+                self.engine.heard(now);
+                a.socket_text(now.wall, &t);
+            }
+            (SockEvent::Text(t), None) => self.engine.handle_text(now, &t),
+            (SockEvent::Heard, _) => self.engine.heard(now),
+            (SockEvent::Closed(code), a) => {
+                if let Some(a) = a {
+                    a.socket_closed();
+                }
                 self.socket = None;
                 self.engine.transport_closed(now, code);
+            }
+        }
+    }
+
+    /// Builds the adapter the session's backend needs (none for herald-server). A profile
+    /// that no longer loads (a moved file) signs the person out with the reason logged, so
+    /// the sign-in form shows; Herald never talks Herald wire v1 to a foreign backend.
+    fn choose_adapter(&mut self) {
+        self.adapter = None;
+        let Some(session) = self.engine.session().cloned() else {
+            return;
+        };
+        let Some(name) = session.backend.as_deref() else {
+            return;
+        };
+        let token = self.token.clone().unwrap_or_default();
+        match Profile::resolve(name) {
+            Ok((profile, _)) => {
+                self.adapter = Some(Adapter::new(
+                    std::sync::Arc::new(profile),
+                    &session.server_url,
+                    token,
+                    session.user.clone(),
+                ));
+            }
+            Err(e) => {
+                // Without a token the socket "closes" as unauthorized: the sign-in form shows.
+                tracing::error!(error = %e, "the session's backend profile does not load; sign in again");
+                self.token = None;
+            }
+        }
+    }
+
+    /// Feeds what the adapter produced to the engine, the socket and the REST executor.
+    /// Returns whether it produced anything.
+    fn drain_adapter(&mut self, http_tx: &mpsc::UnboundedSender<HttpAnswer>) -> bool {
+        let mut any = false;
+        loop {
+            let Some(out) = self.adapter.as_mut().and_then(Adapter::poll_output) else {
+                return any;
+            };
+            any = true;
+            let now = self.clock.now();
+            match out {
+                AdapterOutput::Engine(frame) => self.engine.handle_frame(now, frame),
+                AdapterOutput::Send(text) => {
+                    if let Some(s) = &self.socket {
+                        let _ = s.out.send(text);
+                    }
+                }
+                AdapterOutput::Http { id, request } => {
+                    let answer = http_tx.clone();
+                    tokio::spawn(async move {
+                        let result = backend::http::execute(request).await;
+                        let _ = answer.send(HttpAnswer::Backend(id, result));
+                    });
+                }
+                AdapterOutput::Close { code } => {
+                    self.close_socket();
+                    // Later events of this socket are ignored (its generation is over).
+                    self.generation += 1;
+                    if let Some(a) = self.adapter.as_mut() {
+                        a.socket_closed();
+                    }
+                    self.engine.transport_closed(now, code);
+                }
             }
         }
     }
@@ -400,10 +549,29 @@ impl Driver {
         sock_tx: &mpsc::UnboundedSender<(u64, SockEvent)>,
         http_tx: &mpsc::UnboundedSender<HttpAnswer>,
     ) {
+        loop {
+            self.drain_engine(sock_tx, http_tx);
+            if !self.drain_adapter(http_tx) {
+                return;
+            }
+        }
+    }
+
+    fn drain_engine(
+        &mut self,
+        sock_tx: &mpsc::UnboundedSender<(u64, SockEvent)>,
+        http_tx: &mpsc::UnboundedSender<HttpAnswer>,
+    ) {
         while let Some(out) = self.engine.poll_output() {
             match out {
                 Output::Open { .. } => self.open_socket(sock_tx),
                 Output::Close { .. } => self.close_socket(),
+                Output::Send(frame) if self.adapter.is_some() => {
+                    let now = self.clock.now();
+                    if let Some(a) = self.adapter.as_mut() {
+                        a.client_frame(now.wall, frame);
+                    }
+                }
                 Output::Send(frame) => {
                     if let Some(s) = &self.socket {
                         match serde_json::to_string(&frame) {
@@ -459,18 +627,27 @@ impl Driver {
         self.generation += 1;
         let gen = self.generation;
         let (out_tx, out_rx) = mpsc::unbounded_channel();
-        let url = self.engine.session().map(|s| login::ws_url(&s.server_url));
-        let token = self.token.clone();
+        let request = match (&self.adapter, self.engine.session(), self.token.clone()) {
+            (_, None, _) | (_, _, None) => None,
+            (Some(a), Some(_), Some(_)) => Some((a.socket_request(), true)),
+            (None, Some(s), Some(token)) => Some((
+                SocketRequest {
+                    url: login::ws_url(&s.server_url),
+                    headers: vec![(AUTHORIZATION.to_string(), format!("Bearer {token}"))],
+                },
+                false,
+            )),
+        };
         let events = sock_tx.clone();
         let task = tokio::spawn(async move {
-            let (Some(url), Some(token)) = (url, token) else {
+            let Some((request, foreign)) = request else {
                 let _ = events.send((
                     gen,
                     SockEvent::Closed(Some(herald_protocol::wire::close_code::UNAUTHORIZED)),
                 ));
                 return;
             };
-            socket_task(gen, url, token, events, out_rx).await;
+            socket_task(gen, request, foreign, events, out_rx).await;
         });
         self.socket = Some(Socket { out: out_tx, task });
     }
@@ -494,39 +671,50 @@ impl Driver {
     }
 }
 
+/// Runs one socket. `foreign`: a profile backend, whose refusal of the handshake (daphne
+/// answers a consumer's refusal with 403, never 401) means the token was refused.
 async fn socket_task(
     gen: u64,
-    url: String,
-    token: String,
+    req: SocketRequest,
+    foreign: bool,
     events: mpsc::UnboundedSender<(u64, SockEvent)>,
     mut out: mpsc::UnboundedReceiver<String>,
 ) {
     let send = |ev: SockEvent| {
         let _ = events.send((gen, ev));
     };
-    let mut request = match url.as_str().into_client_request() {
+    let mut request = match req.url.as_str().into_client_request() {
         Ok(r) => r,
         Err(e) => {
-            tracing::error!(error = %e, url, "bad server URL");
+            tracing::error!(error = %e, url = %req.url, "bad server URL");
             send(SockEvent::Closed(None));
             return;
         }
     };
-    match HeaderValue::from_str(&format!("Bearer {token}")) {
-        Ok(v) => {
-            request.headers_mut().insert(AUTHORIZATION, v);
-        }
-        Err(_) => {
+    for (name, value) in &req.headers {
+        let (Ok(name), Ok(value)) = (
+            tokio_tungstenite::tungstenite::http::header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) else {
+            tracing::error!(header = %name, "a socket header is not valid HTTP");
             send(SockEvent::Closed(Some(
                 herald_protocol::wire::close_code::UNAUTHORIZED,
             )));
             return;
-        }
+        };
+        request.headers_mut().insert(name, value);
     }
-    let config = WebSocketConfig::default().max_message_size(Some(16 << 20));
+    let max = if foreign {
+        backend::adapter::MAX_BACKEND_FRAME
+    } else {
+        16 << 20
+    };
+    let config = WebSocketConfig::default().max_message_size(Some(max));
     let ws = match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
         Ok((ws, _)) => ws,
-        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) if resp.status().as_u16() == 401 => {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp))
+            if resp.status().as_u16() == 401 || (foreign && resp.status().as_u16() == 403) =>
+        {
             send(SockEvent::Closed(Some(
                 herald_protocol::wire::close_code::UNAUTHORIZED,
             )));
@@ -551,6 +739,13 @@ async fn socket_task(
                     send(SockEvent::Closed(frame.map(|f| u16::from(f.code))));
                     return;
                 }
+                Some(Err(tokio_tungstenite::tungstenite::Error::Capacity(e))) => {
+                    // An oversize frame: tungstenite cannot skip it, so the socket goes and
+                    // the engine reconnects (and the adapter re-reads over REST).
+                    tracing::warn!(error = %e, "a frame over the size limit; reconnecting");
+                    send(SockEvent::Closed(None));
+                    return;
+                }
                 Some(Err(_)) | None => {
                     send(SockEvent::Closed(None));
                     return;
@@ -569,5 +764,43 @@ async fn socket_task(
                 }
             },
         }
+    }
+}
+
+/// What the engine holds, for the adapter to merge a backend's REST answers against.
+fn held(engine: &Engine) -> Held {
+    let model = &engine.model;
+    Held {
+        rooms: model
+            .rooms
+            .iter()
+            .map(|(id, r)| {
+                let newest = model
+                    .messages
+                    .get(id)
+                    .and_then(|m| m.list.last())
+                    .map(|m| (m.id.clone(), m.created_at));
+                let last = r
+                    .room
+                    .last_message
+                    .as_ref()
+                    .map(|m| (m.id.clone(), m.created_at));
+                let head = match (newest, last) {
+                    (Some(a), Some(b)) => Some(if a.1 >= b.1 { a } else { b }),
+                    (a, b) => a.or(b),
+                };
+                (id.clone(), head)
+            })
+            .collect(),
+        notifications: model
+            .notifications
+            .iter()
+            .map(|(id, n)| (id.clone(), n.clone()))
+            .collect(),
+        friend_requests: model
+            .friend_requests
+            .iter()
+            .map(|(id, f)| (id.clone(), f.status))
+            .collect(),
     }
 }

@@ -7,9 +7,15 @@
 //! and `herald-cli` both start a [`driver::Client`].
 //!
 //! Architecture invariant: the engine never does IO and never reads the clock.
-//! Architecture invariant: only `driver.rs` (and `login.rs` for the one HTTP call) touch the
-//! network.
+//! [`backend`] holds the adapter for backends other than herald-server (Django Channels,
+//! Socket.IO), sans-IO like the engine, described by profile files.
+//!
+//! Architecture invariant: the engine and the backend adapter never do IO and never read the
+//! clock.
+//! Architecture invariant: only `driver.rs` touches the socket; HTTP runs in `login.rs`,
+//! `rest.rs` and `backend/http.rs`, started by the driver or the sign-in.
 
+pub mod backend;
 pub mod driver;
 pub mod engine;
 pub mod login;

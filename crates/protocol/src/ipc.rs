@@ -325,6 +325,10 @@ pub enum UiCommand {
         server_url: String,
         username: String,
         password: String,
+        /// The backend kind: absent or `"herald"` for herald-server, else a built-in profile
+        /// name (`seed-001`, `ventree`, `artchive`, `ecleaner`) or a profile file's path.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backend: Option<String>,
     },
     Logout,
     OpenRoom {

@@ -27,6 +27,10 @@ enum Cmd {
     Login {
         #[arg(long)]
         server: String,
+        /// The backend: `herald` (herald-server, the default), a built-in profile (`seed-001`,
+        /// `ventree`, `artchive`, `ecleaner`) or the path of a profile file (docs/backends.md).
+        #[arg(long, default_value = "herald")]
+        backend: String,
         #[arg(long)]
         username: String,
         #[arg(long, env = "HERALD_PASSWORD")]
@@ -139,16 +143,37 @@ async fn main() -> anyhow::Result<()> {
     match cli.cmd {
         Cmd::Login {
             server,
+            backend,
             username,
             password,
         } => {
             let mut store = open_store(&cli.profile)?;
-            let resp = herald_client::login::login(&server, &username, &password).await?;
+            let backend = (backend != herald_client::backend::HERALD).then_some(backend);
+            let resp = match &backend {
+                None => herald_client::login::login(&server, &username, &password).await?,
+                Some(b) => {
+                    let (profile, _) = herald_client::backend::Profile::resolve(b)?;
+                    herald_client::backend::http::login(&profile, &server, &username, &password)
+                        .await?
+                }
+            };
             write_token(&cli.profile, &resp.token)?;
+            // A profile file is remembered by its absolute path: later runs may start elsewhere.
+            let backend = backend.map(|b| match std::fs::canonicalize(&b) {
+                Ok(p)
+                    if !herald_client::backend::profile::BUILTIN
+                        .iter()
+                        .any(|(n, _)| *n == b) =>
+                {
+                    p.display().to_string()
+                }
+                _ => b,
+            });
             store.apply(&Changes {
                 session: Some(Some(StoredSession {
                     server_url: server,
                     user: resp.user.clone(),
+                    backend,
                 })),
                 ..Default::default()
             })?;

@@ -54,6 +54,7 @@ fn session(u: &str) -> StoredSession {
     StoredSession {
         server_url: "http://h".into(),
         user: user(u),
+        backend: None,
     }
 }
 

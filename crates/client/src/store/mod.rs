@@ -41,6 +41,10 @@ pub enum StoreError {
 pub struct StoredSession {
     pub server_url: String,
     pub user: User,
+    /// The backend profile (a built-in name or a profile file's path) when the server is not
+    /// herald-server; `None`: herald-server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
 }
 
 /// An outbox entry: a message the user sent that the server has not confirmed yet.

@@ -185,6 +185,7 @@ impl Sim {
             StoredSession {
                 server_url: "http://h".into(),
                 user: user("alice"),
+                backend: None,
             },
         );
         self.drain();

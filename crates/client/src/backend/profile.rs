@@ -1,0 +1,696 @@
+//! Backend profiles: the TOML file that says everything one backend does differently from
+//! another of its kind (transport, URLs, sign-in, where the token travels, which field names a
+//! frame's kind, the field paths of each object, and the frames or REST calls of each action).
+//!
+//! Loading is strict where a mistake would silently lose data (an unknown key, an action
+//! without a frame or a path) and every error names the file, the key and what to write, so a
+//! team can write a profile for its own backend without reading Herald's code. The format is
+//! documented in `docs/backends.md`; the four built-in profiles (`builtin/*.toml`) are such files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The profiles compiled into Herald, one per seed system: (name, file text).
+pub const BUILTIN: [(&str, &str); 4] = [
+    ("seed-001", include_str!("builtin/seed-001.toml")),
+    ("ventree", include_str!("builtin/ventree.toml")),
+    ("artchive", include_str!("builtin/artchive.toml")),
+    ("ecleaner", include_str!("builtin/ecleaner.toml")),
+];
+
+/// Why a profile could not be used. Each message names the file, the key and the fix.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProfileError {
+    /// The file could not be read.
+    #[error("{file}: cannot read the profile ({reason}); check the path")]
+    Unreadable { file: String, reason: String },
+    /// The TOML does not parse or a key has the wrong type / an unknown name.
+    #[error("{file}: {reason}")]
+    Syntax { file: String, reason: String },
+    /// A key is missing or its value cannot work.
+    #[error("{file}: key `{key}`: {fix}")]
+    Invalid {
+        file: String,
+        key: String,
+        fix: String,
+    },
+    /// Neither a built-in name nor a file.
+    #[error("`{0}` is neither a built-in backend (herald, seed-001, ventree, artchive, ecleaner) nor a profile file")]
+    Unknown(String),
+}
+
+/// How the socket speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// Plain WebSocket, one JSON object per text frame (Django Channels, `ws`, ...).
+    Websocket,
+    /// Socket.IO v4 over Engine.IO 4's WebSocket transport.
+    Socketio,
+}
+
+/// A whole profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Short name; part of the local stream's epoch, so changing it means a fresh snapshot.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub transport: Transport,
+    pub login: Login,
+    pub socket: Socket,
+    #[serde(default)]
+    pub rest: Rest,
+    #[serde(default)]
+    pub message: Option<MessageFields>,
+    #[serde(default)]
+    pub room: Option<RoomFields>,
+    #[serde(default)]
+    pub notification: Option<NotificationFields>,
+    #[serde(default)]
+    pub friend_request: Option<FriendRequestFields>,
+    #[serde(default)]
+    pub sync: Sync,
+    #[serde(default)]
+    pub actions: Actions,
+}
+
+/// `[login]`: `POST` a JSON body, read the token and the user from the answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub path: String,
+    /// JSON body template; `{username}` and `{password}` are filled in.
+    pub body: toml::Value,
+    /// Path of the token in the answer.
+    pub token: String,
+    pub user_id: String,
+    pub user_name: String,
+}
+
+/// `[socket]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Socket {
+    /// Relative to the server URL (`/ws/realtime/?token={token}`) or absolute (`ws://…`).
+    pub url: String,
+    /// The Origin header; Channels' AllowedHostsOriginValidator refuses a handshake without
+    /// one. Default: the server's own origin.
+    #[serde(default)]
+    pub origin: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Socket.IO only: the `auth` object of the CONNECT packet (`{ token = "{token}" }`).
+    #[serde(default)]
+    pub socketio_auth: Option<toml::Value>,
+    /// The field whose value tells frame kinds apart (Socket.IO: the event name; unused).
+    #[serde(default)]
+    pub discriminator: Option<String>,
+    /// An application-level ping for backends that send no WebSocket pings.
+    #[serde(default)]
+    pub heartbeat: Option<Heartbeat>,
+    /// What each frame kind is.
+    #[serde(default)]
+    pub on: Vec<Rule>,
+}
+
+/// `[socket.heartbeat]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    pub every_secs: u64,
+    pub frame: toml::Value,
+}
+
+/// What an inbound frame kind becomes in Herald.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// A chat message (`[message]` fields).
+    Message,
+    /// A new or changed bell item (`[notification]` fields).
+    Notification,
+    /// A new or changed friend request (`[friend_request]` fields).
+    FriendRequest,
+    /// A list of rooms (`[room]` fields); each is upserted.
+    Rooms,
+    /// A room's unread count changed: `room_id`, `unread_count`.
+    RoomUnread,
+    /// Someone is typing: `room_id`, `user_id`, `user_name`, `typing`.
+    Typing,
+    /// A notification was marked read: `id`.
+    NotificationRead,
+    /// Every notification was marked read.
+    NotificationsReadAll,
+    /// Known and deliberately ignored (pong, acks).
+    Ignore,
+}
+
+/// `[[socket.on]]`: frames whose discriminator equals `when`. (No `deny_unknown_fields`:
+/// serde cannot combine it with `flatten`; `validate` checks the field names instead.)
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rule {
+    pub when: String,
+    #[serde(rename = "do")]
+    pub kind: RuleKind,
+    /// Path of the object inside the frame; empty or absent: the frame itself.
+    #[serde(default)]
+    pub at: Option<String>,
+    /// Field paths for the small kinds (`room_id`, `unread_count`, `id`, `user_id`, ...).
+    #[serde(default, flatten)]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// The field paths a rule may name.
+const RULE_FIELDS: [&str; 6] = [
+    "id",
+    "room_id",
+    "unread_count",
+    "user_id",
+    "user_name",
+    "typing",
+];
+
+/// `[rest]`: what every REST call carries.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rest {
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Field specs: a path (`sender.username`), a template (`"{title}: {body}"`) or a literal
+/// (`"=job"`). See `fields.rs`.
+pub type Spec = String;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageFields {
+    pub id: Spec,
+    pub room_id: Spec,
+    pub sender_id: Spec,
+    #[serde(default)]
+    pub sender_name: Option<Spec>,
+    pub text: Spec,
+    pub created_at: Spec,
+    #[serde(default)]
+    pub client_msg_id: Option<Spec>,
+    #[serde(default)]
+    pub reply_to: Option<Spec>,
+    /// `id` (default) or `name`: what of the signed-in user appears as `sender_id` on one's
+    /// own messages (seed 001 sends the username).
+    #[serde(default)]
+    pub sender_is: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomFields {
+    pub id: Spec,
+    pub name: Spec,
+    #[serde(default)]
+    pub kind: Option<Spec>,
+    /// Backend kind name -> job | support | general | direct.
+    #[serde(default)]
+    pub kinds: BTreeMap<String, String>,
+    #[serde(default)]
+    pub unread_count: Option<Spec>,
+    #[serde(default)]
+    pub updated_at: Option<Spec>,
+    /// Path of the last message (mapped with `[message]`).
+    #[serde(default)]
+    pub last_message: Option<String>,
+    /// Path of the member list; elements are strings (names) or objects.
+    #[serde(default)]
+    pub members: Option<String>,
+    #[serde(default)]
+    pub member_id: Option<Spec>,
+    #[serde(default)]
+    pub member_name: Option<Spec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationFields {
+    pub id: Spec,
+    #[serde(default)]
+    pub kind: Option<Spec>,
+    /// Backend type name -> Herald kind (`low_stock`, `friend_request_accepted`, ...).
+    #[serde(default)]
+    pub kinds: BTreeMap<String, String>,
+    pub title: Spec,
+    #[serde(default)]
+    pub body: Option<Spec>,
+    #[serde(default)]
+    pub read: Option<Spec>,
+    pub created_at: Spec,
+    #[serde(default)]
+    pub priority: Option<Spec>,
+    #[serde(default)]
+    pub link_room: Option<Spec>,
+    #[serde(default)]
+    pub link_url: Option<Spec>,
+    /// Path of an object copied into `meta`.
+    #[serde(default)]
+    pub meta: Option<String>,
+    /// Extra `meta` keys: name -> spec (ventree keeps `shop_id` for its PATCH).
+    #[serde(default)]
+    pub meta_fields: BTreeMap<String, Spec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FriendRequestFields {
+    pub id: Spec,
+    pub from_id: Spec,
+    pub from_name: Spec,
+    pub to_id: Spec,
+    pub to_name: Spec,
+    pub status: Spec,
+    pub created_at: Spec,
+}
+
+/// `[sync]`: what Herald reads over REST on every (re)connect, since these backends cannot
+/// replay what a client missed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sync {
+    #[serde(default)]
+    pub rooms: Option<Fetch>,
+    #[serde(default)]
+    pub notifications: Option<Fetch>,
+    #[serde(default)]
+    pub friend_requests: Option<Fetch>,
+    /// A room's messages, newest page; `{room_id}`, `{limit}` and `{before}` are filled in
+    /// (a query parameter whose value uses an absent variable is left out).
+    #[serde(default)]
+    pub messages: Option<Fetch>,
+}
+
+/// A REST read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fetch {
+    pub path: String,
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// Path of the list in the answer; empty: the answer is the list.
+    #[serde(default)]
+    pub at: Option<String>,
+    /// Path of an unread count in the answer (summed over `for_each`).
+    #[serde(default)]
+    pub unread: Option<String>,
+    /// Path of a "more pages exist" flag (default: a full page means more).
+    #[serde(default)]
+    pub has_more: Option<String>,
+    /// Run this read once per element of another list first (ventree: once per shop).
+    #[serde(default)]
+    pub for_each: Option<ForEach>,
+}
+
+/// `for_each`: `GET path`, take the list at `at`, bind each element's `id` to `{as}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForEach {
+    pub path: String,
+    #[serde(default)]
+    pub at: Option<String>,
+    pub id: String,
+    #[serde(rename = "as")]
+    pub bind: String,
+}
+
+/// `[actions]`: how each of Herald's requests reaches the backend. An absent action is a
+/// feature the backend lacks: Herald hides it for the account.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Actions {
+    #[serde(default)]
+    pub send_message: Option<Action>,
+    #[serde(default)]
+    pub mark_room_read: Option<Action>,
+    #[serde(default)]
+    pub mark_notification_read: Option<Action>,
+    /// Absent while `mark_notification_read` exists: Herald marks each unread one.
+    #[serde(default)]
+    pub mark_all_notifications_read: Option<Action>,
+    #[serde(default)]
+    pub accept_friend_request: Option<Action>,
+    #[serde(default)]
+    pub decline_friend_request: Option<Action>,
+    #[serde(default)]
+    pub typing: Option<Action>,
+}
+
+/// One action: a socket frame (`frame`) or a REST call (`method` + `path`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    #[serde(default)]
+    pub frame: Option<toml::Value>,
+    /// Socket.IO: the event name the frame is emitted as.
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: Option<toml::Value>,
+    /// Path of the object in the REST answer (the sent message, the answered request).
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// Where a profile came from, for error messages and the session record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Builtin(&'static str),
+    File(String),
+}
+
+impl Source {
+    fn label(&self) -> String {
+        match self {
+            Source::Builtin(n) => format!("built-in profile {n}"),
+            Source::File(p) => p.clone(),
+        }
+    }
+}
+
+impl Profile {
+    /// A built-in name or a path to a profile file.
+    pub fn resolve(name_or_path: &str) -> Result<(Profile, Source), ProfileError> {
+        if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
+            let source = Source::Builtin(name);
+            return Ok((Self::parse(text, &source)?, source));
+        }
+        let path = Path::new(name_or_path);
+        if !path.exists() {
+            return Err(ProfileError::Unknown(name_or_path.to_owned()));
+        }
+        let source = Source::File(name_or_path.to_owned());
+        let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Unreadable {
+            file: name_or_path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok((Self::parse(&text, &source)?, source))
+    }
+
+    /// Parses and validates a profile's text.
+    pub fn parse(text: &str, source: &Source) -> Result<Profile, ProfileError> {
+        let file = source.label();
+        if text.len() > 256 * 1024 {
+            return Err(ProfileError::Invalid {
+                file,
+                key: "(file)".into(),
+                fix: "a profile is at most 256 KiB; this one is larger".into(),
+            });
+        }
+        let profile: Profile = toml::from_str(text).map_err(|e| ProfileError::Syntax {
+            file: file.clone(),
+            reason: e.to_string().trim().replace('\n', " "),
+        })?;
+        profile.validate(&file)?;
+        Ok(profile)
+    }
+
+    fn validate(&self, file: &str) -> Result<(), ProfileError> {
+        let bad = |key: &str, fix: &str| ProfileError::Invalid {
+            file: file.to_owned(),
+            key: key.to_owned(),
+            fix: fix.to_owned(),
+        };
+        if self.name.is_empty() || self.name.contains(char::is_whitespace) {
+            return Err(bad(
+                "name",
+                "write a short name without spaces, e.g. name = \"acme\"",
+            ));
+        }
+        if self.transport == Transport::Websocket && self.socket.discriminator.is_none() {
+            return Err(bad(
+                "socket.discriminator",
+                "write the field that tells frame kinds apart, e.g. discriminator = \"type\"",
+            ));
+        }
+        if self.transport == Transport::Socketio && self.socket.socketio_auth.is_none() {
+            return Err(bad(
+                "socket.socketio_auth",
+                "write the CONNECT packet's auth object, e.g. socketio_auth = { token = \"{token}\" }",
+            ));
+        }
+        for (i, rule) in self.socket.on.iter().enumerate() {
+            let key = format!("socket.on[{i}]");
+            for field in rule.fields.keys() {
+                if !RULE_FIELDS.contains(&field.as_str()) {
+                    return Err(bad(
+                        &format!("{key}.{field}"),
+                        &format!(
+                            "unknown key; a rule has when, do, at and the paths {}",
+                            RULE_FIELDS.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let needs: &[&str] = match rule.kind {
+                RuleKind::Message if self.message.is_none() => {
+                    return Err(bad(&key, "do = \"message\" needs a [message] table"))
+                }
+                RuleKind::Notification if self.notification.is_none() => {
+                    return Err(bad(
+                        &key,
+                        "do = \"notification\" needs a [notification] table",
+                    ))
+                }
+                RuleKind::FriendRequest if self.friend_request.is_none() => {
+                    return Err(bad(
+                        &key,
+                        "do = \"friend_request\" needs a [friend_request] table",
+                    ))
+                }
+                RuleKind::Rooms if self.room.is_none() => {
+                    return Err(bad(&key, "do = \"rooms\" needs a [room] table"))
+                }
+                RuleKind::RoomUnread => &["room_id", "unread_count"],
+                RuleKind::Typing => &["room_id", "user_id", "typing"],
+                RuleKind::NotificationRead => &["id"],
+                _ => &[],
+            };
+            for field in needs {
+                if !rule.fields.contains_key(*field) {
+                    return Err(bad(
+                        &format!("{key}.{field}"),
+                        &format!(
+                            "write the path of `{field}` in this frame, e.g. {field} = \"{field}\""
+                        ),
+                    ));
+                }
+            }
+        }
+        let actions = [
+            ("actions.send_message", &self.actions.send_message),
+            ("actions.mark_room_read", &self.actions.mark_room_read),
+            (
+                "actions.mark_notification_read",
+                &self.actions.mark_notification_read,
+            ),
+            (
+                "actions.mark_all_notifications_read",
+                &self.actions.mark_all_notifications_read,
+            ),
+            (
+                "actions.accept_friend_request",
+                &self.actions.accept_friend_request,
+            ),
+            (
+                "actions.decline_friend_request",
+                &self.actions.decline_friend_request,
+            ),
+            ("actions.typing", &self.actions.typing),
+        ];
+        for (key, action) in actions {
+            let Some(a) = action else { continue };
+            match (&a.frame, &a.path) {
+                (Some(_), Some(_)) => {
+                    return Err(bad(key, "write either frame = {…} (sent on the socket) or method + path (REST), not both"))
+                }
+                (None, None) => {
+                    return Err(bad(key, "write frame = {…} (sent on the socket) or method = \"POST\" and path = \"/…\" (REST)"))
+                }
+                (None, Some(_)) => {
+                    let m = a.method.as_deref().unwrap_or("");
+                    if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m) {
+                        return Err(bad(&format!("{key}.method"), "write one of GET, POST, PUT, PATCH, DELETE"));
+                    }
+                }
+                (Some(_), None) => {}
+            }
+        }
+        if self.actions.send_message.is_some() && self.message.is_none() {
+            return Err(bad(
+                "message",
+                "sending needs a [message] table to read the sent message",
+            ));
+        }
+        if self.sync.messages.is_some() && self.message.is_none() {
+            return Err(bad("message", "sync.messages needs a [message] table"));
+        }
+        if self.sync.rooms.is_some() && self.room.is_none() {
+            return Err(bad("room", "sync.rooms needs a [room] table"));
+        }
+        if self.sync.notifications.is_some() && self.notification.is_none() {
+            return Err(bad(
+                "notification",
+                "sync.notifications needs a [notification] table",
+            ));
+        }
+        if self.sync.friend_requests.is_some() && self.friend_request.is_none() {
+            return Err(bad(
+                "friend_request",
+                "sync.friend_requests needs a [friend_request] table",
+            ));
+        }
+        if let Some(room) = &self.room {
+            for (k, v) in &room.kinds {
+                if !["job", "support", "general", "direct"].contains(&v.as_str()) {
+                    return Err(bad(
+                        &format!("room.kinds.{k}"),
+                        "write one of job, support, general, direct",
+                    ));
+                }
+            }
+        }
+        if let Some(m) = &self.message {
+            if let Some(s) = &m.sender_is {
+                if s != "id" && s != "name" {
+                    return Err(bad("message.sender_is", "write \"id\" or \"name\""));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What Herald can do with this backend; the rest is hidden for the account.
+    pub fn features(&self) -> Features {
+        let a = &self.actions;
+        Features {
+            chat: self.message.is_some(),
+            send: a.send_message.is_some(),
+            history: self.sync.messages.is_some(),
+            mark_room_read: a.mark_room_read.is_some(),
+            mark_notification_read: a.mark_notification_read.is_some(),
+            mark_all_notifications_read: a.mark_all_notifications_read.is_some()
+                || a.mark_notification_read.is_some(),
+            friend_requests: self.friend_request.is_some(),
+            answer_friend_requests: a.accept_friend_request.is_some()
+                && a.decline_friend_request.is_some(),
+            typing: a.typing.is_some(),
+            archive: false,
+            snooze: false,
+        }
+    }
+}
+
+/// What a backend supports (all true for herald-server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Features {
+    pub chat: bool,
+    pub send: bool,
+    pub history: bool,
+    pub mark_room_read: bool,
+    pub mark_notification_read: bool,
+    pub mark_all_notifications_read: bool,
+    pub friend_requests: bool,
+    pub answer_friend_requests: bool,
+    pub typing: bool,
+    pub archive: bool,
+    pub snooze: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_profile_loads() {
+        for (name, _) in BUILTIN {
+            let (p, _) = Profile::resolve(name).unwrap();
+            assert!(!p.socket.on.is_empty(), "{name} maps no frames");
+        }
+    }
+
+    #[test]
+    fn a_typo_in_a_key_names_the_file_and_the_key() {
+        let text = include_str!("builtin/artchive.toml").replace("discriminator", "discriminatr");
+        let err = Profile::parse(&text, &Source::File("acme.toml".into())).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("acme.toml:"), "{msg}");
+        assert!(msg.contains("discriminatr"), "{msg}");
+    }
+
+    #[test]
+    fn an_action_without_frame_or_path_says_what_to_write() {
+        let text = format!("{}\n[actions.typing]\nat = \"x\"\n", base_without_actions());
+        let err = Profile::parse(&text, &Source::File("p.toml".into())).unwrap_err();
+        assert_eq!(
+            err,
+            ProfileError::Invalid {
+                file: "p.toml".into(),
+                key: "actions.typing".into(),
+                fix: "write frame = {…} (sent on the socket) or method = \"POST\" and path = \"/…\" (REST)".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_rule_missing_a_field_path_is_refused_with_the_path_to_write() {
+        let text = format!(
+            "{}\n[[socket.on]]\nwhen = \"unread\"\ndo = \"room_unread\"\nroom_id = \"room\"\n",
+            base_without_actions()
+        );
+        let err = Profile::parse(&text, &Source::File("p.toml".into())).unwrap_err();
+        assert!(
+            err.to_string().contains("socket.on[0].unread_count"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_backend_name_lists_the_builtin_ones() {
+        let err = Profile::resolve("no-such-backend").unwrap_err();
+        assert!(err.to_string().contains("ventree"), "{err}");
+    }
+
+    #[test]
+    fn a_backend_without_snooze_or_mark_all_hides_or_emulates_them() {
+        let (p, _) = Profile::resolve("ventree").unwrap();
+        let f = p.features();
+        assert!(!f.snooze && !f.archive && !f.chat);
+        assert!(
+            f.mark_all_notifications_read,
+            "emulated by marking each unread one"
+        );
+    }
+
+    fn base_without_actions() -> String {
+        r#"
+name = "p"
+transport = "websocket"
+[login]
+path = "/login"
+body = { u = "{username}", p = "{password}" }
+token = "token"
+user_id = "user.id"
+user_name = "user.name"
+[socket]
+url = "/ws/?token={token}"
+discriminator = "type"
+"#
+        .to_owned()
+    }
+}
