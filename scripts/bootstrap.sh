@@ -30,6 +30,8 @@ APT_PACKAGES=(
   dbus dbus-x11 dunst libdbus-1-dev
   # Real back ends for the server's tests
   redis-server postgresql
+  # The Django Channels / Socket.IO backends of tests/compat (their own venv)
+  python3-venv
   # The AppImage (scripts/appimage.py): RUNPATHs and the squashfs payload
   patchelf squashfs-tools
   # Misc
@@ -59,10 +61,10 @@ apt_install() {
   say "apt: done"
 }
 
-step "1/6 Debian packages"
+step "1/7 Debian packages"
 if [ "${HERALD_SKIP_APT:-0}" = 1 ]; then say "apt: skipped (HERALD_SKIP_APT=1)"; else apt_install "${APT_PACKAGES[@]}"; fi
 
-step "2/6 wasm32 target"
+step "2/7 wasm32 target"
 if [ "${HERALD_WASM_ROUTE:-}" = debian ]; then
   say "wasm32: HERALD_WASM_ROUTE=debian: using Debian rustc-web + rust-web-src with build-std"
   apt_install "${WASM_APT_PACKAGES[@]}"
@@ -76,7 +78,7 @@ else
 fi
 say "wasm32 route: ${HERALD_WASM_ROUTE:-$(wasm_route)}"
 
-step "3/6 npm tools (Tauri CLI, wasm-opt from binaryen)"
+step "3/7 npm tools (Tauri CLI, wasm-opt from binaryen)"
 stamp="node_modules/.herald-lock-hash"
 want="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
@@ -87,7 +89,7 @@ else
   echo "$want" >"$stamp"
 fi
 
-step "4/6 trunk $TRUNK_VERSION"
+step "4/7 trunk $TRUNK_VERSION"
 if command -v trunk >/dev/null && trunk --version | grep -q "$TRUNK_VERSION"; then
   say "trunk: $(trunk --version) present"
 else
@@ -95,7 +97,7 @@ else
   env -u CARGO_TARGET_DIR cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version
 fi
 
-step "5/6 wasm-bindgen-cli (the version in Cargo.lock)"
+step "5/7 wasm-bindgen-cli (the version in Cargo.lock)"
 wb="$(wasm_bindgen_version)"
 [ -n "$wb" ] || { echo "error: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
 if command -v wasm-bindgen >/dev/null && [ "$(wasm-bindgen --version | awk '{print $2}')" = "$wb" ]; then
@@ -106,12 +108,15 @@ else
   env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$wb" --force
 fi
 
-step "6/6 tauri-driver"
+step "6/7 tauri-driver"
 if command -v tauri-driver >/dev/null; then
   say "tauri-driver: present"
 else
   say "tauri-driver: cargo install"
   env -u CARGO_TARGET_DIR cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked
 fi
+
+step "7/7 Python venv of the compat backends (tests/compat: Django Channels, python-socketio)"
+bash tests/compat/setup.sh
 
 step "bootstrap complete"

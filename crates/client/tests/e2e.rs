@@ -3,9 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use herald_client::driver::{DebugState, Started};
@@ -17,99 +15,11 @@ use herald_protocol::wire::{Audience, NotificationKind, PublishRequest, Room, Ro
 use herald_server::config::{Config, Database};
 use herald_server::server::RunningServer;
 use herald_server::testing;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::AbortHandle;
+
+mod common;
+use common::proxy::Proxy;
 
 const WAIT: Duration = Duration::from_secs(60);
-
-// ---------------------------------------------------------------------------------------------
-// A TCP proxy that can cut every connection or black-hole traffic.
-
-#[derive(Default)]
-struct ProxyState {
-    upstream: Option<SocketAddr>,
-    blackhole: bool,
-    conns: Vec<AbortHandle>,
-}
-
-#[derive(Clone)]
-struct Proxy {
-    addr: SocketAddr,
-    state: Arc<Mutex<ProxyState>>,
-}
-
-impl Proxy {
-    async fn start(upstream: SocketAddr) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let state = Arc::new(Mutex::new(ProxyState {
-            upstream: Some(upstream),
-            ..Default::default()
-        }));
-        let st = state.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((client, _)) = listener.accept().await else {
-                    return;
-                };
-                let st2 = st.clone();
-                let up = st.lock().unwrap().upstream;
-                let Some(up) = up else { continue };
-                let task = tokio::spawn(async move {
-                    let Ok(server) = TcpStream::connect(up).await else {
-                        return;
-                    };
-                    let (mut cr, mut cw) = client.into_split();
-                    let (mut sr, mut sw) = server.into_split();
-                    let a = pipe(&mut cr, &mut sw, st2.clone());
-                    let b = pipe(&mut sr, &mut cw, st2);
-                    tokio::select! { _ = a => {}, _ = b => {} }
-                });
-                st.lock().unwrap().conns.push(task.abort_handle());
-            }
-        });
-        Proxy { addr, state }
-    }
-
-    fn set_upstream(&self, up: SocketAddr) {
-        self.state.lock().unwrap().upstream = Some(up);
-    }
-
-    fn cut_all(&self) {
-        for c in self.state.lock().unwrap().conns.drain(..) {
-            c.abort();
-        }
-    }
-
-    fn blackhole(&self, on: bool) {
-        self.state.lock().unwrap().blackhole = on;
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-async fn pipe(
-    r: &mut tokio::net::tcp::OwnedReadHalf,
-    w: &mut tokio::net::tcp::OwnedWriteHalf,
-    st: Arc<Mutex<ProxyState>>,
-) {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = match r.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if st.lock().unwrap().blackhole {
-            continue;
-        }
-        if w.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -162,8 +162,11 @@ impl Adapter {
                     if let Some(mf) = p.sync.messages.clone() {
                         for r in &rooms {
                             let held = self.held.rooms.get(&r.id).cloned().flatten();
+                            // A backend that lists only the last message's text (seed 001,
+                            // 004) still moves the room's activity time.
                             let newer = match (&r.last_message, &held) {
                                 (Some(last), Some((head, _))) => last.id != *head,
+                                (None, Some((_, at))) => r.updated_at > *at,
                                 _ => false,
                             };
                             if newer {

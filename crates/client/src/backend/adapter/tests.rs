@@ -531,3 +531,45 @@ fn socket_urls_carry_the_token_where_the_profile_says_and_an_origin() {
         "ws://127.0.0.1:9/socket.io/?EIO=4&transport=websocket"
     );
 }
+
+#[test]
+fn reconnect_reads_messages_only_of_rooms_active_since_the_newest_one_held() {
+    // Given the engine holds each conversation's newest message, and the backend (seed 001)
+    // lists conversations with only the last message's text
+    let mut a = adapter("seed-001", ("1", "alice"));
+    let mut held = Held::default();
+    held.rooms.insert(
+        "conv_1".into(),
+        Some(("msg_3".into(), datetime!(2026-12-02 09:00 UTC))),
+    );
+    held.rooms.insert(
+        "conv_2".into(),
+        Some(("msg_4".into(), datetime!(2026-12-02 09:30 UTC))),
+    );
+    a.socket_open(Instant::now(), held);
+    hello(&mut a, Some(4));
+    let reqs = https(&drain(&mut a));
+    let rooms = reqs
+        .iter()
+        .find(|(_, r)| r.url.ends_with("/api/conversations/"))
+        .expect("the conversation list is read");
+    // When conv_1 moved on while away and conv_2 did not
+    let conv = |id: &str, at: &str| {
+        json!({"id": id, "title": id, "participants": ["alice", "bob"], "unread_count": 1,
+               "last_message": "text only", "updated_at": at})
+    };
+    a.http_answer(
+        NOW,
+        rooms.0,
+        ok(json!([
+            conv("conv_1", "2026-12-02T09:45:00Z"),
+            conv("conv_2", "2026-12-02T09:30:00Z")
+        ])),
+    );
+    // Then only conv_1's newest messages are read
+    let more = https(&drain(&mut a));
+    assert_eq!(
+        more.iter().map(|(_, r)| r.url.as_str()).collect::<Vec<_>>(),
+        ["http://127.0.0.1:9/api/conversations/conv_1/messages?limit=50"]
+    );
+}
