@@ -82,6 +82,15 @@ e2e_ui() {
   "${run[@]}" || { echo "ui e2e failed once; retrying the whole run"; "${run[@]}"; }
 }
 
+# The real window against the backends teams already run (tests/compat: python-socketio for
+# seed 002, Django Channels under daphne for 004), signed in through the form's backend choice.
+e2e_backends() {
+  local app="$CARGO_TARGET_DIR/debug/herald-desktop"
+  [ -x "$app" ] || { echo "no desktop binary at $app" >&2; return 1; }
+  timeout 600 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+    python3 tests/e2e/backends.py "$app" "$artifacts"
+}
+
 # Every screen in both themes at 800x600, 1100x720 and 1920x1080: nothing overflows the window;
 # screenshots of the real window in the artifacts dir (screens/).
 e2e_screens() {
@@ -130,6 +139,7 @@ gate "UI components in headless Chromium" wasm_tests
 gate "real window under Xvfb (tauri-driver)" e2e_smoke
 gate "desktop shell end-to-end (tauri-driver, D-Bus, real server)" e2e_desktop
 gate "UI end-to-end through the real window (tauri-driver, real server)" e2e_ui
+gate "the real window against Socket.IO and Django Channels backends (tauri-driver, D-Bus)" e2e_backends
 gate "every screen, both themes, three window sizes (real window)" e2e_screens
 gate "package: .deb (tauri build) and AppImage" package
 gate "AppImage without the host's WebKitGTK (real window, real server)" e2e_appimage

@@ -1,8 +1,9 @@
-//! The sign-in screen: server URL (prefilled with the last one used), username, password,
+//! The sign-in screen: server URL (prefilled with the last one used), the backend it is
+//! (herald-server, a built-in profile or a profile file: docs/backends.md), username, password,
 //! progress while signing in, and errors that say what to do.
 
-use herald_protocol::ipc::{ErrorCode, Session, UiCommand, UiError, UiReply};
-use web_sys::HtmlInputElement;
+use herald_protocol::ipc::{ErrorCode, Session, UiCommand, UiError, UiReply, BACKENDS};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 use yewdux::prelude::*;
 
@@ -14,6 +15,30 @@ use crate::store::sync;
 
 /// The default server for a first start: the demo server on this machine.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
+/// The select's value for "a profile file" (the path goes in its own field).
+pub const PROFILE_FILE: &str = "file";
+
+/// The `backend` of the login command for the form's choice: `None` for herald-server.
+pub fn backend_for(choice: &str, profile_path: &str) -> Result<Option<String>, String> {
+    match choice {
+        "" | "herald" => Ok(None),
+        PROFILE_FILE if profile_path.trim().is_empty() => {
+            Err("Enter the path of the backend's profile file".into())
+        }
+        PROFILE_FILE => Ok(Some(profile_path.trim().to_owned())),
+        name => Ok(Some(name.to_owned())),
+    }
+}
+
+/// What the username field is called for the chosen backend ("Email" on Ventree).
+pub fn username_label(choice: &str) -> &'static str {
+    BACKENDS
+        .iter()
+        .find(|b| b.name == choice)
+        .map(|b| b.username_label)
+        .unwrap_or("Username")
+}
 
 /// What a person reads when signing in failed.
 pub fn login_error_text(e: &UiError) -> String {
@@ -42,6 +67,8 @@ pub fn login() -> Html {
     });
     let username = use_state(String::new);
     let password = use_state(String::new);
+    let backend = use_state(|| "herald".to_owned());
+    let profile_path = use_state(String::new);
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
     let touched_server = use_mut_ref(|| false);
@@ -70,8 +97,16 @@ pub fn login() -> Html {
         })
     };
 
+    let on_backend = {
+        let backend = backend.clone();
+        Callback::from(move |e: Event| {
+            backend.set(e.target_unchecked_into::<HtmlSelectElement>().value());
+        })
+    };
+
     let onsubmit = {
         let (server, username, password) = (server.clone(), username.clone(), password.clone());
+        let (backend, profile_path) = (backend.clone(), profile_path.clone());
         let (busy, error) = (busy.clone(), error.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -84,13 +119,20 @@ pub fn login() -> Html {
                 ));
                 return;
             }
+            let chosen = match backend_for(&backend, &profile_path) {
+                Ok(b) => b,
+                Err(msg) => {
+                    error.set(Some(msg));
+                    return;
+                }
+            };
             busy.set(true);
             error.set(None);
             let cmd = UiCommand::Login {
                 server_url: server.trim().to_owned(),
                 username: username.trim().to_owned(),
                 password: (*password).clone(),
-                backend: None,
+                backend: chosen,
             };
             let (busy, error, session) = (busy.clone(), error.clone(), session.clone());
             wasm_bindgen_futures::spawn_local(async move {
@@ -129,7 +171,23 @@ pub fn login() -> Html {
                         oninput={field(&server, Some(touched_server.clone()))} />
                 </label>
                 <label class="field">
-                    <span>{ "Username" }</span>
+                    <span>{ "Backend" }</span>
+                    <select class="select" name="backend" data-testid="login-backend" disabled={*busy} onchange={on_backend}>
+                        { for BACKENDS.iter().map(|b| html! {
+                            <option value={b.name} selected={*backend == b.name}>{ b.label }</option>
+                        }) }
+                        <option value={PROFILE_FILE} selected={*backend == PROFILE_FILE}>{ "Another backend (profile file)…" }</option>
+                    </select>
+                </label>
+                if *backend == PROFILE_FILE {
+                    <label class="field">
+                        <span>{ "Profile file" }</span>
+                        <input type="text" name="profile" value={(*profile_path).clone()} data-testid="login-profile-file"
+                            placeholder="/path/to/backend.toml" disabled={*busy} oninput={field(&profile_path, None)} />
+                    </label>
+                }
+                <label class="field">
+                    <span>{ username_label(&backend) }</span>
                     <input type="text" name="username" value={(*username).clone()} data-testid="login-username"
                         autocomplete="username" disabled={*busy} oninput={field(&username, None)} />
                 </label>
@@ -172,6 +230,19 @@ pub fn core_status_line() -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_form_choice_becomes_the_login_backend() {
+        assert_eq!(backend_for("herald", ""), Ok(None));
+        assert_eq!(backend_for("ventree", ""), Ok(Some("ventree".into())));
+        assert_eq!(
+            backend_for(PROFILE_FILE, " /etc/herald/acme.toml "),
+            Ok(Some("/etc/herald/acme.toml".into()))
+        );
+        assert!(backend_for(PROFILE_FILE, "  ").is_err());
+        assert_eq!(username_label("ventree"), "Email");
+        assert_eq!(username_label(PROFILE_FILE), "Username");
+    }
 
     #[test]
     fn login_errors_say_what_to_do() {

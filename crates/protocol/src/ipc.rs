@@ -313,6 +313,49 @@ pub enum UpdateStatus {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Backends the sign-in form offers
+
+/// One backend kind the sign-in form offers: the `backend` of [`UiCommand::Login`], what the
+/// person reads, and what the username field is called on that backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendChoice {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub username_label: &'static str,
+}
+
+/// herald-server, then the profiles built into the core (`herald-client`'s `backend::BUILTIN`
+/// holds the same names; a test there keeps the two lists equal). A profile file is given by
+/// its path instead of a name.
+pub const BACKENDS: [BackendChoice; 5] = [
+    BackendChoice {
+        name: "herald",
+        label: "Herald server",
+        username_label: "Username",
+    },
+    BackendChoice {
+        name: "seed-001",
+        label: "Django Channels chat + notifications",
+        username_label: "Username",
+    },
+    BackendChoice {
+        name: "ventree",
+        label: "Ventree shops (Socket.IO)",
+        username_label: "Email",
+    },
+    BackendChoice {
+        name: "artchive",
+        label: "Artchive (Django Channels)",
+        username_label: "Username",
+    },
+    BackendChoice {
+        name: "ecleaner",
+        label: "E-Cleaner job chat (Django Channels)",
+        username_label: "Username",
+    },
+];
+
+// ---------------------------------------------------------------------------------------------
 // Commands (UI -> core)
 
 /// Every intent the UI can send. Answered by a [`UiReply`] or a [`UiError`].

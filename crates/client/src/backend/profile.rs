@@ -617,6 +617,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_sign_in_form_offers_exactly_the_builtin_profiles() {
+        let offered: Vec<&str> = herald_protocol::ipc::BACKENDS
+            .iter()
+            .map(|b| b.name)
+            .filter(|n| *n != crate::backend::HERALD)
+            .collect();
+        let built: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+        assert_eq!(offered, built);
+    }
+
+    #[test]
     fn every_builtin_profile_loads() {
         for (name, _) in BUILTIN {
             let (p, _) = Profile::resolve(name).unwrap();

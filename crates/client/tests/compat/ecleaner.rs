@@ -118,6 +118,10 @@ async fn ecleaner_two_people_chat_with_typing_unread_and_read() {
     let bob = Herald::sign_in(&dir.path().join("b.db"), &b.url(), "ecleaner", "bob").await;
     alice.handle.set_focus(false);
     let before = b.state("alice").await["messages_count"].as_u64().unwrap();
+    bob.command(UiCommand::OpenRoom {
+        room_id: "5".into(),
+    })
+    .await;
     // When bob types in job 5
     bob.command(UiCommand::SetTyping {
         room_id: "5".into(),

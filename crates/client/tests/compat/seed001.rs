@@ -126,6 +126,10 @@ async fn seed001_sending_posts_once_and_the_echo_confirms_it() {
     let h = Herald::sign_in(&dir.path().join("c.db"), &b.url(), "seed-001", "alice").await;
     let before = b.state("alice").await["messages_count"].as_u64().unwrap();
     // When alice sends in conv_1
+    h.command(UiCommand::OpenRoom {
+        room_id: "conv_1".into(),
+    })
+    .await;
     h.command(UiCommand::SendMessage {
         room_id: "conv_1".into(),
         text: "Shipped this morning".into(),
