@@ -25,6 +25,7 @@ fn status_chip(s: FriendRequestStatus) -> Html {
 pub fn friend_requests_page() -> Html {
     let state = use_store_value::<FriendsState>();
     let me = use_selector(|s: &SessionState| s.user_id().unwrap_or_default().to_owned());
+    let can_answer = use_selector(|s: &SessionState| s.backend.features.answer_friend_requests);
     let now = use_now(30_000);
     let incoming = state.incoming(&me);
     let outgoing = state.outgoing(&me);
@@ -46,7 +47,7 @@ pub fn friend_requests_page() -> Html {
                     <strong>{ other.name.clone() }</strong>
                     <span class="muted small">{ if incoming { "wants to be your friend · " } else { "you sent a request · " } }{ relative_time(r.created_at, now) }</span>
                 </span>
-                if incoming && r.status == FriendRequestStatus::Pending {
+                if incoming && r.status == FriendRequestStatus::Pending && *can_answer {
                     <span class="request-actions">
                         <button type="button" class="button primary small" onclick={respond(true)} data-testid="accept">{ icon(Icon::Check) }{ "Accept" }</button>
                         <button type="button" class="button small" onclick={respond(false)} data-testid="decline">{ "Decline" }</button>

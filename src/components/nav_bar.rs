@@ -1,5 +1,6 @@
 //! The nav bar: Herald, the connection pill, the chat button (total unread badge, toggles the
 //! chat panel), the bell (unread badge, toggles the notification center) and the user menu.
+//! A backend without chat or without notifications has no chat button or no bell.
 
 use yew::prelude::*;
 use yewdux::prelude::*;
@@ -19,6 +20,7 @@ pub fn nav_bar() -> Html {
     let (ui, ui_dispatch) = use_store::<UiState>();
     let chat_unread = use_selector(|s: &RoomsState| s.total_unread());
     let bell_unread = use_selector(|s: &NotificationsState| s.unread);
+    let features = use_selector(|s: &SessionState| s.backend.features);
     let name = use_selector(|s: &SessionState| match &s.session {
         herald_protocol::ipc::Session::SignedIn { user, .. } => user.name.clone(),
         _ => String::new(),
@@ -42,18 +44,22 @@ pub fn nav_bar() -> Html {
             </button>
             <ConnPill />
             <nav class="nav-actions" aria-label="Herald">
-                <button type="button" aria-label={format!("Chats, {} unread", *chat_unread)} data-testid="chat-button"
-                    class={classes!("icon-button", ui.panel_open.then_some("active"))}
-                    aria-expanded={ui.panel_open.to_string()} onclick={on_chat}>
-                    { icon(Icon::Chat) }
-                    <Badge count={*chat_unread} testid="chat-badge" />
-                </button>
-                <button type="button" aria-label={format!("Notifications, {} unread", *bell_unread)} data-testid="bell-button"
-                    class={classes!("icon-button", (ui.popover == Some(Popover::Notifications)).then_some("active"))}
-                    aria-expanded={(ui.popover == Some(Popover::Notifications)).to_string()} onclick={on_bell}>
-                    { icon(Icon::Bell) }
-                    <Badge count={*bell_unread} testid="bell-badge" />
-                </button>
+                if features.chat {
+                    <button type="button" aria-label={format!("Chats, {} unread", *chat_unread)} data-testid="chat-button"
+                        class={classes!("icon-button", ui.panel_open.then_some("active"))}
+                        aria-expanded={ui.panel_open.to_string()} onclick={on_chat}>
+                        { icon(Icon::Chat) }
+                        <Badge count={*chat_unread} testid="chat-badge" />
+                    </button>
+                }
+                if features.notifications {
+                    <button type="button" aria-label={format!("Notifications, {} unread", *bell_unread)} data-testid="bell-button"
+                        class={classes!("icon-button", (ui.popover == Some(Popover::Notifications)).then_some("active"))}
+                        aria-expanded={(ui.popover == Some(Popover::Notifications)).to_string()} onclick={on_bell}>
+                        { icon(Icon::Bell) }
+                        <Badge count={*bell_unread} testid="bell-badge" />
+                    </button>
+                }
                 <button type="button" class="avatar-button" aria-label="Account menu" data-testid="user-button"
                     aria-expanded={(ui.popover == Some(Popover::UserMenu)).to_string()} onclick={on_user}>
                     <span class="avatar">{ initials(&name) }</span>

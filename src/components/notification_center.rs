@@ -20,6 +20,9 @@ pub fn notification_center() -> Html {
     let state = use_store_value::<NotificationsState>();
     let now = use_now(30_000);
     let recent = state.recent(RECENT, now);
+    let can_mark_all = use_selector(|s: &crate::store::session::SessionState| {
+        s.backend.features.mark_all_notifications_read
+    });
     let mark_all =
         Callback::from(|_: MouseEvent| bridge::send(UiCommand::MarkAllNotificationsRead));
     let see_all = ui.reduce_callback(|s| (*s).clone().show_page(Page::Notifications).into());
@@ -27,9 +30,11 @@ pub fn notification_center() -> Html {
         <section class="popover notification-center" aria-label="Notifications" data-testid="notification-center">
             <header class="popover-head">
                 <h2>{ "Notifications" }</h2>
-                <button type="button" class="text-button" onclick={mark_all} disabled={state.unread == 0} data-testid="mark-all-read">
-                    { icon(Icon::Check) }{ "Mark all as read" }
-                </button>
+                if *can_mark_all {
+                    <button type="button" class="text-button" onclick={mark_all} disabled={state.unread == 0} data-testid="mark-all-read">
+                        { icon(Icon::Check) }{ "Mark all as read" }
+                    </button>
+                }
             </header>
             if recent.is_empty() {
                 <p class="empty">{ icon(Icon::Bell) }<span>{ "You're all caught up" }</span></p>

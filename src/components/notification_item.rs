@@ -12,13 +12,14 @@ use crate::bridge;
 use crate::components::actions;
 use crate::components::format::{local, relative_time};
 use crate::components::icons::{icon, kind_chip, kind_label, Icon};
+use crate::store::session::SessionState;
 use crate::store::ui::UiState;
 
 #[derive(Properties, PartialEq)]
 pub struct NotificationItemProps {
     pub notification: Notification,
     pub now: Timestamp,
-    /// Show archive / snooze buttons (the full page).
+    /// Show archive / snooze buttons (the full page), where the backend has them.
     #[prop_or_default]
     pub actions: bool,
 }
@@ -34,6 +35,7 @@ pub fn tomorrow_morning(now: Timestamp, offset_secs: i32) -> Timestamp {
 #[function_component(NotificationItem)]
 pub fn notification_item(p: &NotificationItemProps) -> Html {
     let ui = use_dispatch::<UiState>();
+    let features = use_selector(|s: &SessionState| s.backend.features);
     let n = &p.notification;
     let onclick = {
         let n = n.clone();
@@ -72,11 +74,15 @@ pub fn notification_item(p: &NotificationItemProps) -> Html {
                 </span>
                 if !n.read { <span class="unread-dot" aria-label="Unread" data-testid="unread-dot"></span> }
             </button>
-            if p.actions && !n.archived {
+            if p.actions && !n.archived && (features.snooze || features.archive) {
                 <span class="notification-actions">
-                    <button type="button" class="icon-button small" title="Snooze 1 hour" aria-label="Snooze 1 hour" onclick={snooze_hour} data-testid="snooze-hour">{ icon(Icon::Snooze) }</button>
-                    <button type="button" class="text-button" title="Snooze until tomorrow 8:00" onclick={snooze_tomorrow} data-testid="snooze-tomorrow">{ "Tomorrow" }</button>
-                    <button type="button" class="icon-button small" title="Archive" aria-label="Archive" onclick={archive} data-testid="archive">{ icon(Icon::Archive) }</button>
+                    if features.snooze {
+                        <button type="button" class="icon-button small" title="Snooze 1 hour" aria-label="Snooze 1 hour" onclick={snooze_hour} data-testid="snooze-hour">{ icon(Icon::Snooze) }</button>
+                        <button type="button" class="text-button" title="Snooze until tomorrow 8:00" onclick={snooze_tomorrow} data-testid="snooze-tomorrow">{ "Tomorrow" }</button>
+                    }
+                    if features.archive {
+                        <button type="button" class="icon-button small" title="Archive" aria-label="Archive" onclick={archive} data-testid="archive">{ icon(Icon::Archive) }</button>
+                    }
                 </span>
             }
         </li>

@@ -38,6 +38,7 @@ pub fn room_pane(p: &RoomPaneProps) -> Html {
         use_selector_with_deps(|s: &RoomsState, id: &String| s.get(id).cloned(), id)
     };
     let me = use_selector(|s: &SessionState| s.user_id().unwrap_or_default().to_owned());
+    let can_send = use_selector(|s: &SessionState| s.backend.features.send);
     // Captured once: the core marks the room read as soon as it opens.
     let unread_at_open = use_state(|| room.as_ref().as_ref().map_or(0, |r| r.room.unread_count));
     let reply_to = use_state(|| None::<ChatMessage>);
@@ -95,7 +96,11 @@ pub fn room_pane(p: &RoomPaneProps) -> Html {
             </header>
             <MessageList room_id={p.room_id.clone()} unread_at_open={*unread_at_open} has_more={r.has_more} {on_reply} />
             <div class="typing-line" aria-live="polite" data-testid="typing">{ typing_text(&typing).unwrap_or_default() }</div>
-            <Composer room_id={p.room_id.clone()} draft={r.draft.clone()} reply_to={(*reply_to).clone()} on_cancel_reply={cancel_reply} />
+            if *can_send {
+                <Composer room_id={p.room_id.clone()} draft={r.draft.clone()} reply_to={(*reply_to).clone()} on_cancel_reply={cancel_reply} />
+            } else {
+                <p class="muted small read-only-note" data-testid="read-only">{ "This backend does not take messages from Herald" }</p>
+            }
         </div>
     }
 }

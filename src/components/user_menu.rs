@@ -16,6 +16,7 @@ use crate::store::ui::{Page, UiState};
 pub fn user_menu() -> Html {
     let ui = use_dispatch::<UiState>();
     let session = use_selector(|s: &SessionState| s.session.clone());
+    let friends = use_selector(|s: &SessionState| s.backend.features.friend_requests);
     let me = use_selector(|s: &SessionState| s.user_id().unwrap_or_default().to_owned());
     let pending = {
         let me = (*me).clone();
@@ -47,9 +48,11 @@ pub fn user_menu() -> Html {
                 <strong>{ name }</strong>
                 <span class="muted small">{ server }</span>
             </div>
-            <button type="button" role="menuitem" class="menu-item" onclick={go(Page::FriendRequests)} data-testid="menu-friends">
-                { icon(Icon::Users) }<span>{ "Friend requests" }</span><Badge count={*pending} />
-            </button>
+            if *friends {
+                <button type="button" role="menuitem" class="menu-item" onclick={go(Page::FriendRequests)} data-testid="menu-friends">
+                    { icon(Icon::Users) }<span>{ "Friend requests" }</span><Badge count={*pending} />
+                </button>
+            }
             <button type="button" role="menuitem" class="menu-item" onclick={go(Page::Settings)} data-testid="menu-settings">
                 { icon(Icon::Settings) }<span>{ "Settings" }</span>
             </button>

@@ -251,5 +251,6 @@ pub fn view_state() -> ViewState {
             muted_rooms: vec!["r2".into()],
             ..Settings::default()
         },
+        backend: Default::default(),
     }
 }

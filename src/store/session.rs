@@ -1,6 +1,7 @@
-//! Who is signed in, the connection pill's state and the user's settings.
+//! Who is signed in, on which backend (what it can do), the connection pill's state and the
+//! user's settings.
 
-use herald_protocol::ipc::{ConnStatus, Session, Settings, UiEvent};
+use herald_protocol::ipc::{BackendView, ConnStatus, Session, Settings, UiEvent};
 use yewdux::Store;
 
 /// Session, connection and settings: small values the nav bar, login and settings read.
@@ -9,6 +10,8 @@ pub struct SessionState {
     pub session: Session,
     pub connection: ConnStatus,
     pub settings: Settings,
+    /// The account's backend: controls of what it cannot do are hidden.
+    pub backend: BackendView,
     /// Whether the core's view state arrived at least once (before it, nothing is known).
     pub synced: bool,
 }
@@ -21,6 +24,7 @@ impl Default for SessionState {
             },
             connection: ConnStatus::SignedOut,
             settings: Settings::default(),
+            backend: BackendView::default(),
             synced: false,
         }
     }
@@ -34,11 +38,13 @@ impl SessionState {
                 self.session = v.session.clone();
                 self.connection = v.connection.clone();
                 self.settings = v.settings.clone();
+                self.backend = v.backend.clone();
                 self.synced = true;
             }
             UiEvent::Session(s) => self.session = s.clone(),
             UiEvent::Connection(c) => self.connection = c.clone(),
             UiEvent::Settings(s) => self.settings = s.clone(),
+            UiEvent::Backend(b) => self.backend = (**b).clone(),
             _ => {}
         }
         self
@@ -90,6 +96,19 @@ mod tests {
                 "session signed in",
                 UiEvent::Session(signed_in()),
                 Box::new(|s| s.signed_in()),
+            ),
+            (
+                "backend",
+                UiEvent::Backend(Box::new(BackendView {
+                    kind: "ventree".into(),
+                    label: "Ventree".into(),
+                    resumes: false,
+                    features: herald_protocol::ipc::BackendFeatures {
+                        chat: false,
+                        ..Default::default()
+                    },
+                })),
+                Box::new(|s| !s.backend.features.chat && !s.backend.resumes && !s.synced),
             ),
             (
                 "unrelated event changes nothing",

@@ -119,7 +119,12 @@ def main():
             v = sign_in(ventree.url, "ventree", "alice@example.com")
             badge = wait_until("the bell badge shows 2", lambda: ui.badge("[data-testid=bell-badge]") == 2 and 2,
                                timeout=15)
-            return {"label": label, "notifications": len(v["notifications"]), "bell": badge}
+            assert ui.count("[data-testid=chat-button]") == 0, "a backend without chat shows no chat button"
+            kind = ui.text_of("[data-testid=conn-backend]")
+            assert kind == "ventree", kind
+            pill = ui.js("return document.querySelector('[data-testid=conn-pill]').title;")
+            assert "refetches" in pill, pill
+            return {"label": label, "notifications": len(v["notifications"]), "bell": badge, "pill": pill}
 
         def low_stock_toasts_and_notifies():
             before = len(notes.notify_calls())
@@ -157,6 +162,7 @@ def main():
             rows = wait_until("the job rooms", lambda: ui.count("[data-testid=room-row]") == 2 and 2, timeout=15)
             badge = ui.badge("[data-testid=room-row][data-room='5'] [data-testid=room-badge]")
             assert badge == 2, badge
+            assert ui.count("[data-testid=bell-button]") == 0, "a backend without notifications shows no bell"
             screenshot(artifacts, "backends-ecleaner-rooms.png")
             return {"rows": rows, "job5_badge": badge, "rooms": [r["room"]["name"] for r in v["rooms"]]}
 

@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
-use herald_protocol::ipc::ConnStatus;
+use herald_protocol::ipc::{BackendView, ConnStatus};
 use herald_protocol::ipc::{
     DisconnectReason, ErrorCode, UiCommand, UiError, UiEventBatch, UiReply,
 };
@@ -484,14 +484,17 @@ impl Driver {
     fn choose_adapter(&mut self) {
         self.adapter = None;
         let Some(session) = self.engine.session().cloned() else {
+            self.engine.set_backend(BackendView::default());
             return;
         };
         let Some(name) = session.backend.as_deref() else {
+            self.engine.set_backend(BackendView::default());
             return;
         };
         let token = self.token.clone().unwrap_or_default();
         match Profile::resolve(name) {
             Ok((profile, _)) => {
+                self.engine.set_backend(profile.view());
                 self.adapter = Some(Adapter::new(
                     std::sync::Arc::new(profile),
                     &session.server_url,

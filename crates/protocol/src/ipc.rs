@@ -286,6 +286,9 @@ pub struct ViewState {
     pub notifications_has_more: bool,
     pub friend_requests: Vec<FriendRequest>,
     pub settings: Settings,
+    /// The account's backend (absent from an older core: herald-server).
+    #[serde(default)]
+    pub backend: BackendView,
 }
 
 fn yes() -> bool {
@@ -310,6 +313,77 @@ pub enum UpdateStatus {
     Ready {
         version: String,
     },
+}
+
+// ---------------------------------------------------------------------------------------------
+// The signed-in account's backend
+
+/// What the signed-in account's backend is and can do (docs/backends.md): the UI hides the
+/// controls of what it cannot do, and the connection pill names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendView {
+    /// `herald` or the profile's name (`ventree`, a file's `name`).
+    pub kind: String,
+    /// What the person reads: "Herald server", "Ventree shops (Socket.IO)", a file's description.
+    pub label: String,
+    /// Whether the backend replays what the app missed (herald-server). Without it Herald
+    /// refetches over REST on every reconnect, and the pill says so.
+    pub resumes: bool,
+    #[serde(default)]
+    pub features: BackendFeatures,
+}
+
+impl Default for BackendView {
+    /// herald-server: everything, with replay.
+    fn default() -> Self {
+        BackendView {
+            kind: "herald".into(),
+            label: "Herald server".into(),
+            resumes: true,
+            features: BackendFeatures::default(),
+        }
+    }
+}
+
+/// What a backend supports. A field an older core did not send reads as supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BackendFeatures {
+    /// Rooms and messages (the chat button and panel).
+    pub chat: bool,
+    pub send: bool,
+    /// Older messages on scroll-up.
+    pub history: bool,
+    pub mark_room_read: bool,
+    /// The bell, the notification center and page.
+    pub notifications: bool,
+    pub mark_notification_read: bool,
+    pub mark_all_notifications_read: bool,
+    pub archive: bool,
+    pub snooze: bool,
+    /// The friend requests page.
+    pub friend_requests: bool,
+    pub answer_friend_requests: bool,
+    pub typing: bool,
+}
+
+impl Default for BackendFeatures {
+    fn default() -> Self {
+        BackendFeatures {
+            chat: true,
+            send: true,
+            history: true,
+            mark_room_read: true,
+            notifications: true,
+            mark_notification_read: true,
+            mark_all_notifications_read: true,
+            archive: true,
+            snooze: true,
+            friend_requests: true,
+            answer_friend_requests: true,
+            typing: true,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -506,6 +580,8 @@ pub enum UiEvent {
         room_id: String,
     },
     Settings(Settings),
+    /// The account's backend changed (a sign-in): what to show and hide.
+    Backend(Box<BackendView>),
     /// The tray or a native notification asked to show a room.
     Navigate {
         room_id: String,

@@ -586,6 +586,7 @@ impl Profile {
             mark_notification_read: a.mark_notification_read.is_some(),
             mark_all_notifications_read: a.mark_all_notifications_read.is_some()
                 || a.mark_notification_read.is_some(),
+            notifications: self.notification.is_some(),
             friend_requests: self.friend_request.is_some(),
             answer_friend_requests: a.accept_friend_request.is_some()
                 && a.decline_friend_request.is_some(),
@@ -594,23 +595,26 @@ impl Profile {
             snooze: false,
         }
     }
+
+    /// The account's backend as the UI shows it.
+    pub fn view(&self) -> herald_protocol::ipc::BackendView {
+        let label = herald_protocol::ipc::BACKENDS
+            .iter()
+            .find(|b| b.name == self.name)
+            .map(|b| b.label.to_owned())
+            .or_else(|| (!self.description.is_empty()).then(|| self.description.clone()))
+            .unwrap_or_else(|| self.name.clone());
+        herald_protocol::ipc::BackendView {
+            kind: self.name.clone(),
+            label,
+            resumes: false,
+            features: self.features(),
+        }
+    }
 }
 
-/// What a backend supports (all true for herald-server).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Features {
-    pub chat: bool,
-    pub send: bool,
-    pub history: bool,
-    pub mark_room_read: bool,
-    pub mark_notification_read: bool,
-    pub mark_all_notifications_read: bool,
-    pub friend_requests: bool,
-    pub answer_friend_requests: bool,
-    pub typing: bool,
-    pub archive: bool,
-    pub snooze: bool,
-}
+/// What a backend supports: the IPC type the UI reads.
+pub use herald_protocol::ipc::BackendFeatures as Features;
 
 #[cfg(test)]
 mod tests {

@@ -26,7 +26,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use herald_protocol::ipc::{
-    ConnStatus, DisconnectReason, Session, Settings, UiEvent, UiEventBatch, ViewState,
+    BackendView, ConnStatus, DisconnectReason, Session, Settings, UiEvent, UiEventBatch, ViewState,
 };
 use herald_protocol::wire::{ClientFrame, Req, StreamPosition};
 use herald_protocol::Timestamp;
@@ -117,6 +117,8 @@ pub struct Engine {
     pub(crate) ui: UiQueue,
     pub(crate) settings: Settings,
     pub(crate) session: Option<StoredSession>,
+    /// What the session's backend is and can do (set by the driver, which reads the profile).
+    pub(crate) backend: BackendView,
     pub(crate) active_room: Option<String>,
     pub(crate) focused: bool,
     pub(crate) out: VecDeque<Output>,
@@ -175,6 +177,7 @@ impl Engine {
             ui: UiQueue::new(cfg.frame_interval),
             settings: stored.settings.unwrap_or_default(),
             session: stored.session,
+            backend: BackendView::default(),
             active_room: None,
             focused: true,
             out: VecDeque::new(),
@@ -254,7 +257,11 @@ impl Engine {
         let same = self
             .session
             .as_ref()
-            .map(|s| s.user.id == session.user.id && s.server_url == session.server_url);
+            .map(|s| {
+                s.user.id == session.user.id
+                    && s.server_url == session.server_url
+                    && s.backend == session.backend
+            });
         if same != Some(true) {
             self.model = Model {
                 drafts: Default::default(),
@@ -274,12 +281,22 @@ impl Engine {
         self.run_conn(actions);
     }
 
+    /// The session's backend (herald-server, or a profile's view): the UI hides what it
+    /// cannot do. The driver calls this after each sign-in and at start.
+    pub fn set_backend(&mut self, backend: BackendView) {
+        if self.backend != backend {
+            self.backend = backend.clone();
+            self.ui.push(UiEvent::Backend(Box::new(backend)));
+        }
+    }
+
     /// Signed out: close, forget the profile's server state, outbox and position.
     pub fn sign_out(&mut self, now: Now) {
         self.tick(now);
         let actions = self.conn.stop(DisconnectReason::Logout);
         self.run_conn(actions);
         self.session = None;
+        self.backend = BackendView::default();
         self.model = Model::default();
         self.outbox.clear();
         self.policy.clear();
@@ -525,6 +542,7 @@ impl Engine {
             notifications_has_more: self.model.notification_pages.has_more,
             friend_requests: self.model.friend_requests.values().cloned().collect(),
             settings: self.settings.clone(),
+            backend: self.backend.clone(),
         }
     }
 

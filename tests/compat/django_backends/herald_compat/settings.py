@@ -1,0 +1,39 @@
+"""One Django project for the three Django Channels seeds; HERALD_COMPAT_APP picks the app
+(seed001, artchive or ecleaner) and HERALD_COMPAT_DATA the folder of its SQLite database."""
+import os
+from pathlib import Path
+
+APP = os.environ.get("HERALD_COMPAT_APP", "seed001")
+DATA = Path(os.environ.get("HERALD_COMPAT_DATA", "."))
+
+SECRET_KEY = "herald-compat-django-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+APPEND_SLASH = False
+
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "channels", APP]
+MIDDLEWARE = []
+ROOT_URLCONF = f"{APP}.urls"
+ASGI_APPLICATION = "herald_compat.asgi.application"
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(DATA / "db.sqlite3"),
+        "OPTIONS": {"timeout": 20},
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# Real password checks, at a cost that suits a test machine.
+PASSWORD_HASHERS = ["herald_compat.common.TestPBKDF2PasswordHasher"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["stderr"], "level": os.environ.get("HERALD_COMPAT_LOG", "WARNING")},
+}
