@@ -33,7 +33,9 @@ pub fn backend_title(state: &str, backend: &herald_protocol::ipc::BackendView) -
     }
     let mut t = format!("{state} · {}", backend.label);
     if !backend.resumes {
-        t.push_str(" · this backend cannot replay: Herald refetches what it missed on every reconnect");
+        t.push_str(
+            " · this backend cannot replay: Herald refetches what it missed on every reconnect",
+        );
     }
     t
 }

@@ -254,14 +254,11 @@ impl Engine {
     /// Signed in (after a login): a different user starts from an empty profile.
     pub fn sign_in(&mut self, now: Now, session: StoredSession) {
         self.tick(now);
-        let same = self
-            .session
-            .as_ref()
-            .map(|s| {
-                s.user.id == session.user.id
-                    && s.server_url == session.server_url
-                    && s.backend == session.backend
-            });
+        let same = self.session.as_ref().map(|s| {
+            s.user.id == session.user.id
+                && s.server_url == session.server_url
+                && s.backend == session.backend
+        });
         if same != Some(true) {
             self.model = Model {
                 drafts: Default::default(),
@@ -509,7 +506,18 @@ impl Engine {
 
     /// Everything the UI shows, in one value.
     pub fn view_state(&self) -> ViewState {
+        // A refused token already told the UI `Session::SignedOut` (see `transport_closed`);
+        // a reloaded webview must see the same sign-in form, not a signed-in shell.
+        let refused = matches!(
+            self.conn.state(),
+            ConnState::Closed {
+                reason: DisconnectReason::Unauthorized
+            }
+        );
         let session = match &self.session {
+            Some(s) if refused => Session::SignedOut {
+                last_server_url: Some(s.server_url.clone()),
+            },
             Some(s) => Session::SignedIn {
                 server_url: s.server_url.clone(),
                 user: s.user.clone(),

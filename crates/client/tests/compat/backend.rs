@@ -157,7 +157,18 @@ impl PyBackend {
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
-        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        if !status.is_success() {
+            let log = std::fs::read_to_string(self.data.join("backend.log")).unwrap_or_default();
+            let tail: String = log
+                .chars()
+                .rev()
+                .take(3000)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            panic!("{method} {path}: {status} {text}\nbackend log (end):\n{tail}");
+        }
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
@@ -304,6 +315,43 @@ impl Herald {
             .command(cmd)
             .await
             .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+    }
+
+    /// Opens a room as the UI does: `OpenRoom`, then the first history page (the message list
+    /// asks for older messages while it has too few rows to scroll). Waits for that page.
+    pub async fn open_room(&self, room_id: &str) {
+        self.command(UiCommand::OpenRoom {
+            room_id: room_id.into(),
+        })
+        .await;
+        self.command(UiCommand::LoadOlder {
+            room_id: room_id.into(),
+        })
+        .await;
+        self.wait_view("the room's first page", |v| {
+            v.messages.iter().any(|m| m.room_id == room_id)
+        })
+        .await;
+    }
+
+    /// Starts from the store at `db` with a `token` the backend refuses; waits for nothing.
+    pub fn start_refused(db: &Path, token: &str) -> Herald {
+        let store = SqliteStore::open(db).expect("client store");
+        let (handle, ui, native) = Client::start(
+            ClientConfig {
+                token: Some(token.to_owned()),
+                engine: fast_engine(),
+                ..Default::default()
+            },
+            store,
+        )
+        .expect("client starts");
+        Herald {
+            handle,
+            _ui: ui,
+            native,
+            token: token.to_owned(),
+        }
     }
 
     /// The next native notification, within [`WAIT`].

@@ -197,10 +197,7 @@ async fn ecleaner_a_message_sent_while_offline_goes_once_after_the_backend_resta
     let mut b = PyBackend::start("004", &dir.path().join("backend"));
     let proxy = Proxy::start(format!("127.0.0.1:{}", b.port).parse().unwrap()).await;
     let h = Herald::sign_in(&dir.path().join("c.db"), &proxy.url(), "ecleaner", "alice").await;
-    h.command(UiCommand::OpenRoom {
-        room_id: "12".into(),
-    })
-    .await;
+    h.open_room("12").await;
     let before = b.state("alice").await["messages_count"].as_u64().unwrap();
     // When the network is down and the backend restarts, alice writes and carol writes
     proxy.set_down(true);

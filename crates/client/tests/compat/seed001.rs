@@ -201,16 +201,16 @@ async fn seed001_messages_written_while_away_and_across_a_backend_restart_arrive
     let mut b = PyBackend::start("001", &dir.path().join("backend"));
     let proxy = Proxy::start(format!("127.0.0.1:{}", b.port).parse().unwrap()).await;
     let db = dir.path().join("c.db");
-    let h = Herald::sign_in(&db, &proxy.url(), "seed-001", "alice").await;
-    h.command(UiCommand::OpenRoom {
-        room_id: "conv_1".into(),
-    })
-    .await;
+    let mut h = Herald::sign_in(&db, &proxy.url(), "seed-001", "alice").await;
+    h.open_room("conv_1").await;
+    h.handle.set_focus(false);
     bob_writes(&b, "before").await;
     h.wait_view("the first message", |v| {
         v.messages.iter().any(|m| m.text == "before")
     })
     .await;
+    let before_native = h.next_native().await;
+    assert!(before_native.body.contains("before"), "{before_native:?}");
     // When the network drops, the backend restarts and bob writes three messages meanwhile
     proxy.set_down(true);
     b.restart();
@@ -278,6 +278,16 @@ async fn seed001_messages_written_while_away_and_across_a_backend_restart_arrive
             "after"
         ]
     );
+    // And no message was shown natively twice ("before" not again after the reconnect)
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let natives = h.natives_so_far();
+    let bodies: Vec<&str> = natives.iter().map(|n| n.body.as_str()).collect();
+    assert!(
+        !bodies.iter().any(|b| b.contains("before")),
+        "shown again: {bodies:?}"
+    );
+    let ids: HashSet<&str> = natives.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids.len(), natives.len(), "{natives:?}");
     h.shutdown().await;
 }
 
@@ -285,15 +295,13 @@ async fn seed001_messages_written_while_away_and_across_a_backend_restart_arrive
 async fn seed001_a_refused_token_signs_out_instead_of_retrying_forever() {
     let dir = tempfile::tempdir().unwrap();
     let b = PyBackend::start("001", &dir.path().join("backend"));
-    let h = Herald::sign_in(&dir.path().join("c.db"), &b.url(), "seed-001", "alice").await;
-    let user = match h.view().await.session {
-        herald_protocol::ipc::Session::SignedIn { user, .. } => user,
-        s => panic!("{s:?}"),
-    };
-    // When the kept token is no longer accepted (a forged one here)
-    h.handle
-        .use_backend_session(&b.url(), Some("seed-001".into()), user, "not.a.jwt".into())
-        .unwrap();
+    let db = dir.path().join("c.db");
+    Herald::sign_in(&db, &b.url(), "seed-001", "alice")
+        .await
+        .shutdown()
+        .await;
+    // When the app starts again and the kept token is no longer accepted (a forged one here)
+    let h = Herald::start_refused(&db, "not.a.jwt");
     // Then Herald shows the sign-in form again
     h.wait_view("signed out", |v| {
         matches!(v.session, herald_protocol::ipc::Session::SignedOut { .. })

@@ -126,14 +126,14 @@ async fn ventree_mark_all_read_marks_every_unread_notification_in_its_own_shop()
 async fn ventree_a_socket_refused_as_unauthorized_signs_out() {
     let dir = tempfile::tempdir().unwrap();
     let b = PyBackend::start("002", &dir.path().join("backend"));
-    let h = Herald::sign_in(&dir.path().join("c.db"), &b.url(), "ventree", ALICE).await;
-    let Session::SignedIn { user, .. } = h.view().await.session else {
-        panic!("signed in")
-    };
-    // When the Socket.IO server refuses the token (ConnectionRefusedError on connect)
-    h.handle
-        .use_backend_session(&b.url(), Some("ventree".into()), user, "forged".into())
-        .unwrap();
+    let db = dir.path().join("c.db");
+    Herald::sign_in(&db, &b.url(), "ventree", ALICE)
+        .await
+        .shutdown()
+        .await;
+    // When the app starts again and the Socket.IO server refuses its token
+    // (ConnectionRefusedError on connect)
+    let h = Herald::start_refused(&db, "forged");
     // Then Herald asks to sign in again rather than retrying forever
     h.wait_view("signed out", |v| {
         matches!(v.session, Session::SignedOut { .. })

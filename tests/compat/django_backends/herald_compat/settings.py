@@ -21,7 +21,14 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(DATA / "db.sqlite3"),
-        "OPTIONS": {"timeout": 20},
+        # IMMEDIATE: a write transaction takes the lock when it starts, so concurrent writers
+        # (a view and a consumer) wait up to `timeout` instead of failing with "database is
+        # locked" when a read lock cannot be upgraded; WAL lets readers run beside a writer.
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"

@@ -427,6 +427,13 @@ fn stops_reconnecting_when_the_token_is_refused() {
         }
     );
     assert!(s.ui.iter().any(|e| matches!(e, UiEvent::Session(_))));
+    // and a reloaded webview sees the sign-in form too, with the server prefilled
+    assert!(matches!(
+        s.engine.view_state().session,
+        herald_protocol::ipc::Session::SignedOut {
+            last_server_url: Some(_)
+        }
+    ));
 }
 
 #[test]
