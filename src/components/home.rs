@@ -1,5 +1,5 @@
 //! The home page: a greeting, what needs attention (unread rooms, recent notifications, pending
-//! friend requests) with one click to each.
+//! friend requests) with one click to each; a card for what the backend lacks is left out.
 
 use herald_protocol::ipc::Session;
 use herald_protocol::wire::FriendRequestStatus;
@@ -22,6 +22,7 @@ use crate::store::ui::{Page, UiState};
 pub fn home() -> Html {
     let ui = use_dispatch::<UiState>();
     let session = use_selector(|s: &SessionState| s.session.clone());
+    let features = use_selector(|s: &SessionState| s.backend.features);
     let rooms = use_store_value::<RoomsState>();
     let notifications = use_store_value::<NotificationsState>();
     let friends = use_store_value::<FriendsState>();
@@ -51,43 +52,49 @@ pub fn home() -> Html {
                 <p class="muted">{ "Here is what needs your attention." }</p>
             </header>
             <div class="home-grid">
-                <div class="card">
-                    <h2 class="card-title">{ icon(Icon::Chat) }{ "Unread conversations" }<Badge count={rooms.total_unread()} /></h2>
-                    if unread_rooms.is_empty() {
-                        <p class="empty">{ icon(Icon::Check) }<span>{ "No unread messages" }</span></p>
-                    } else {
-                        <ul class="plain-list">
-                            { for unread_rooms.into_iter().map(|r| {
-                                let ui = ui.clone();
-                                let id = r.room.id.clone();
-                                let onclick = Callback::from(move |_: MouseEvent| actions::open_room(&ui, &id));
-                                html! {
-                                    <li key={r.room.id.clone()}><button type="button" class="list-button" {onclick}>
-                                        <strong>{ r.room.name.clone() }</strong>
-                                        <span class="muted ellipsis">{ r.room.last_message.as_ref().map(|m| format!("{}: {}", m.sender.name, m.text)).unwrap_or_default() }</span>
-                                        <Badge count={r.room.unread_count} quiet={r.muted} />
-                                    </button></li>
-                                }
-                            }) }
-                        </ul>
-                    }
-                </div>
-                <div class="card">
-                    <h2 class="card-title">{ icon(Icon::Bell) }{ "Latest notifications" }<Badge count={notifications.unread} /></h2>
-                    if recent.is_empty() {
-                        <p class="empty">{ icon(Icon::Check) }<span>{ "You're all caught up" }</span></p>
-                    } else {
-                        <ul class="notification-list">
-                            { for recent.into_iter().map(|n| html! { <NotificationItem key={n.id.clone()} notification={n.clone()} {now} /> }) }
-                        </ul>
-                    }
-                    <button type="button" class="text-button" onclick={go(Page::Notifications)}>{ "All notifications" }</button>
-                </div>
-                <div class="card">
-                    <h2 class="card-title">{ icon(Icon::Users) }{ "Friend requests" }<Badge count={pending} /></h2>
-                    <p class="muted">{ if pending == 0 { "No pending requests".to_owned() } else { format!("{pending} waiting for your answer") } }</p>
-                    <button type="button" class="text-button" onclick={go(Page::FriendRequests)}>{ "Open friend requests" }</button>
-                </div>
+                if features.chat {
+                    <div class="card">
+                        <h2 class="card-title">{ icon(Icon::Chat) }{ "Unread conversations" }<Badge count={rooms.total_unread()} /></h2>
+                        if unread_rooms.is_empty() {
+                            <p class="empty">{ icon(Icon::Check) }<span>{ "No unread messages" }</span></p>
+                        } else {
+                            <ul class="plain-list">
+                                { for unread_rooms.into_iter().map(|r| {
+                                    let ui = ui.clone();
+                                    let id = r.room.id.clone();
+                                    let onclick = Callback::from(move |_: MouseEvent| actions::open_room(&ui, &id));
+                                    html! {
+                                        <li key={r.room.id.clone()}><button type="button" class="list-button" {onclick}>
+                                            <strong>{ r.room.name.clone() }</strong>
+                                            <span class="muted ellipsis">{ r.room.last_message.as_ref().map(|m| format!("{}: {}", m.sender.name, m.text)).unwrap_or_default() }</span>
+                                            <Badge count={r.room.unread_count} quiet={r.muted} />
+                                        </button></li>
+                                    }
+                                }) }
+                            </ul>
+                        }
+                    </div>
+                }
+                if features.notifications {
+                    <div class="card">
+                        <h2 class="card-title">{ icon(Icon::Bell) }{ "Latest notifications" }<Badge count={notifications.unread} /></h2>
+                        if recent.is_empty() {
+                            <p class="empty">{ icon(Icon::Check) }<span>{ "You're all caught up" }</span></p>
+                        } else {
+                            <ul class="notification-list">
+                                { for recent.into_iter().map(|n| html! { <NotificationItem key={n.id.clone()} notification={n.clone()} {now} /> }) }
+                            </ul>
+                        }
+                        <button type="button" class="text-button" onclick={go(Page::Notifications)}>{ "All notifications" }</button>
+                    </div>
+                }
+                if features.friend_requests {
+                    <div class="card">
+                        <h2 class="card-title">{ icon(Icon::Users) }{ "Friend requests" }<Badge count={pending} /></h2>
+                        <p class="muted">{ if pending == 0 { "No pending requests".to_owned() } else { format!("{pending} waiting for your answer") } }</p>
+                        <button type="button" class="text-button" onclick={go(Page::FriendRequests)}>{ "Open friend requests" }</button>
+                    </div>
+                }
             </div>
             <footer class="home-footer"><CoreStatusLine /></footer>
         </section>
