@@ -72,6 +72,7 @@ pub fn login() -> Html {
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
     let touched_server = use_mut_ref(|| false);
+    let last_backend = use_selector(|s: &SessionState| s.backend.kind.clone());
 
     {
         // The view state may arrive after the first render: prefill unless the user typed.
@@ -82,6 +83,17 @@ pub fn login() -> Html {
                 if !*touched.borrow() {
                     server.set(url.clone());
                 }
+            }
+        });
+    }
+
+    {
+        // The last backend used (a refused token, a sign-out) is offered again, unless the
+        // person already chose; a profile file is known by its name only, so it is not.
+        let backend = backend.clone();
+        use_effect_with((*last_backend).clone(), move |kind| {
+            if *backend == "herald" && BACKENDS.iter().any(|b| b.name == kind.as_str()) {
+                backend.set(kind.clone());
             }
         });
     }

@@ -286,7 +286,8 @@ pub struct ViewState {
     pub notifications_has_more: bool,
     pub friend_requests: Vec<FriendRequest>,
     pub settings: Settings,
-    /// The account's backend (absent from an older core: herald-server).
+    /// The account's backend (absent from an older core: herald-server); when signed out,
+    /// the last one used, which the sign-in form offers first.
     #[serde(default)]
     pub backend: BackendView,
 }

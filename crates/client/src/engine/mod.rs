@@ -293,7 +293,7 @@ impl Engine {
         let actions = self.conn.stop(DisconnectReason::Logout);
         self.run_conn(actions);
         self.session = None;
-        self.backend = BackendView::default();
+        // `backend` stays: the sign-in form offers the same backend again.
         self.model = Model::default();
         self.outbox.clear();
         self.policy.clear();
