@@ -78,17 +78,47 @@ pub struct Profile {
     pub actions: Actions,
 }
 
-/// `[login]`: `POST` a JSON body, read the token and the user from the answer.
+/// `[login]`: `POST` a JSON body, read the token (or keep the session cookies) and the user
+/// from the answer.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     pub path: String,
     /// JSON body template; `{username}` and `{password}` are filled in.
     pub body: toml::Value,
-    /// Path of the token in the answer.
-    pub token: String,
+    /// Path of the token in the answer (token sign-in); absent with `session`.
+    #[serde(default)]
+    pub token: Option<String>,
     pub user_id: String,
     pub user_name: String,
+    /// Cookie sign-in instead of a token: Django's session + CSRF, which Channels'
+    /// `AuthMiddlewareStack` reads on the socket. The cookies become `{token}` (a `Cookie`
+    /// header value) and the CSRF cookie's value `{csrf}`.
+    #[serde(default)]
+    pub session: Option<SessionLogin>,
+}
+
+/// `[login.session]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionLogin {
+    /// A `GET` made first to receive the CSRF cookie (a view with `ensure_csrf_cookie`).
+    #[serde(default)]
+    pub csrf_from: Option<String>,
+    /// The CSRF cookie's name (Django: `csrftoken`).
+    #[serde(default = "csrf_cookie")]
+    pub csrf_cookie: String,
+    /// The header the CSRF value goes in on the sign-in POST (Django: `X-CSRFToken`).
+    #[serde(default = "csrf_header")]
+    pub csrf_header: String,
+}
+
+fn csrf_cookie() -> String {
+    "csrftoken".into()
+}
+
+fn csrf_header() -> String {
+    "X-CSRFToken".into()
 }
 
 /// `[socket]`.
@@ -432,6 +462,21 @@ impl Profile {
                 "write a short name without spaces, e.g. name = \"acme\"",
             ));
         }
+        match (&self.login.token, &self.login.session) {
+            (None, None) => {
+                return Err(bad(
+                    "login.token",
+                    "write where the token is in the sign-in answer, e.g. token = \"access\", or add [login.session] for a cookie sign-in",
+                ))
+            }
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "login.session",
+                    "a profile signs in with a token or with session cookies, not both: remove `token` or [login.session]",
+                ))
+            }
+            _ => {}
+        }
         if self.transport == Transport::Websocket && self.socket.discriminator.is_none() {
             return Err(bad(
                 "socket.discriminator",
@@ -646,6 +691,30 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("acme.toml:"), "{msg}");
         assert!(msg.contains("discriminatr"), "{msg}");
+    }
+
+    #[test]
+    fn a_sign_in_needs_a_token_path_or_session_cookies_but_not_both() {
+        let token = include_str!("builtin/artchive.toml");
+        let neither = token.replace("token = \"access\"\n", "");
+        let err = Profile::parse(&neither, &Source::File("p.toml".into())).unwrap_err();
+        assert!(err.to_string().contains("key `login.token`"), "{err}");
+        let both = token.replace(
+            "[socket]",
+            "[login.session]\ncsrf_from = \"/api/auth/csrf/\"\n\n[socket]",
+        );
+        let err = Profile::parse(&both, &Source::File("p.toml".into())).unwrap_err();
+        assert!(err.to_string().contains("key `login.session`"), "{err}");
+        let session = neither.replace(
+            "[socket]",
+            "[login.session]\ncsrf_from = \"/api/auth/csrf/\"\n\n[socket]",
+        );
+        let p = Profile::parse(&session, &Source::File("p.toml".into())).unwrap();
+        let s = p.login.session.expect("session sign-in");
+        assert_eq!(
+            (s.csrf_cookie.as_str(), s.csrf_header.as_str()),
+            ("csrftoken", "X-CSRFToken")
+        );
     }
 
     #[test]

@@ -135,3 +135,114 @@ async fn a_profile_file_with_a_typo_is_refused_at_sign_in_naming_the_file_and_ke
     assert!(err.message.contains("discriminater"), "{}", err.message);
     handle.shutdown().await.unwrap();
 }
+
+/// The Artchive backend signed in to the way its web frontend does: Django's session cookie
+/// and CSRF token (channels' AuthMiddlewareStack on the socket), no token anywhere.
+const ARTCHIVE_SESSION: &str = r#"
+name = "artchive-session"
+transport = "websocket"
+
+[login]
+path = "/api/auth/session/"
+body = { username = "{username}", password = "{password}" }
+user_id = "user.id"
+user_name = "user.username"
+
+[login.session]
+csrf_from = "/api/auth/csrf/"
+
+[socket]
+url = "/ws/realtime/"
+headers = { Cookie = "{token}" }
+discriminator = "type"
+
+[[socket.on]]
+when = "notification_message"
+do = "notification"
+at = "notification"
+
+[[socket.on]]
+when = "friend_request_update"
+do = "friend_request"
+at = "friend_request"
+
+[rest]
+headers = { Cookie = "{token}", X-CSRFToken = "{csrf}" }
+
+[notification]
+id = "id"
+title = "notification_type"
+body = "message"
+read = "is_read"
+created_at = "created_at"
+
+[friend_request]
+id = "id"
+from_id = "from_user.id"
+from_name = "from_user.username"
+to_id = "to_user.id"
+to_name = "to_user.username"
+status = "status"
+created_at = "created_at"
+
+[sync.notifications]
+path = "/api/notifications/"
+at = "results"
+unread = "unread_count"
+
+[sync.friend_requests]
+path = "/api/friend-requests/"
+at = "results"
+
+[actions.mark_notification_read]
+frame = { type = "mark_as_read", notification_id = "{id:int}" }
+
+[actions.accept_friend_request]
+method = "POST"
+path = "/api/friend-requests/{request_id}/accept/"
+
+[actions.decline_friend_request]
+method = "POST"
+path = "/api/friend-requests/{request_id}/decline/"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_django_session_cookie_sign_in_carries_the_socket_and_csrf_checked_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = PyBackend::start("003", &dir.path().join("backend"));
+    let file = dir.path().join("artchive-session.toml");
+    std::fs::write(&file, ARTCHIVE_SESSION).unwrap();
+    // When alice signs in with her username and password, as on the web
+    let h = Herald::sign_in(
+        &dir.path().join("c.db"),
+        &b.url(),
+        file.to_str().unwrap(),
+        "alice",
+    )
+    .await;
+    // Then the kept credential is the session cookie, and the socket accepted it
+    assert!(h.token.contains("sessionid="), "{}", h.token);
+    assert!(h.token.contains("csrftoken="), "{}", h.token);
+    let v = h.view().await;
+    assert_eq!(v.notifications_unread, 2);
+    b.post(
+        "/_test/notify",
+        json!({"user": "alice", "notification_type": "Like", "message": "carol liked Dawn"}),
+    )
+    .await;
+    h.wait_view("the live notification", |v| {
+        v.notifications.iter().any(|n| n.body == "carol liked Dawn")
+    })
+    .await;
+    // And a REST write passes Django's CSRF check: accepting bob's request reaches the backend
+    h.command(UiCommand::RespondFriendRequest {
+        request_id: "1".into(),
+        accept: true,
+    })
+    .await;
+    wait_backend(&b, "alice", "request 1 accepted", |st| {
+        st["friend_requests"][0]["status"] == "accepted"
+    })
+    .await;
+    h.shutdown().await;
+}

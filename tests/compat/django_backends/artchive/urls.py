@@ -4,6 +4,8 @@ from . import views
 
 urlpatterns = [
     re_path(r"^api/auth/login/?$", views.login),
+    re_path(r"^api/auth/session/?$", views.session_login),
+    re_path(r"^api/auth/csrf/?$", views.csrf),
     re_path(r"^api/notifications/?$", views.notifications),
     re_path(r"^api/friend-requests/?$", views.friend_requests),
     re_path(r"^api/friend-requests/(?P<pk>\d+)/accept/?$", views.accept),

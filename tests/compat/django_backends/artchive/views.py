@@ -1,9 +1,14 @@
-from herald_compat.common import api, error, int_param, login_view, ok, user_named
+from herald_compat.common import (
+    api, csrf_view, error, int_param, login_view, ok, session_login_view, user_named,
+)
 
 from . import service
 from .models import FriendRequest, Notification
 
 login = login_view("access", refresh=True)
+# The cookie sign-in of a web frontend on the same backend (Django session + CSRF).
+session_login = session_login_view()
+csrf = csrf_view
 
 
 @api(["GET"])

@@ -1,5 +1,5 @@
-"""HTTP goes to Django; WebSockets through channels' origin check and the query-string token
-middleware to the chosen app's routes."""
+"""HTTP goes to Django; WebSockets through channels' origin check, its session AuthMiddlewareStack
+(the cookie sign-in) and the query-string token middleware to the chosen app's routes."""
 import importlib
 import os
 
@@ -9,6 +9,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_http = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -21,7 +22,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_http,
         "websocket": AllowedHostsOriginValidator(
-            QueryTokenAuthMiddleware(URLRouter(routing.websocket_urlpatterns))
+            AuthMiddlewareStack(QueryTokenAuthMiddleware(URLRouter(routing.websocket_urlpatterns)))
         ),
     }
 )

@@ -12,7 +12,9 @@ from django.contrib.auth.models import User
 from django.db.models import Max
 from django.http import JsonResponse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
+from django.contrib.auth import login as session_login
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 
 from jwt_auth import bearer, make_token, user_id_of
 
@@ -86,8 +88,16 @@ def api(methods, auth=True):
                 return error(405, f"method {request.method} not allowed")
             request.me = None
             if auth:
-                uid = user_id_of(bearer(request.headers.get("Authorization")))
+                header = request.headers.get("Authorization")
+                uid = user_id_of(bearer(header))
                 me = User.objects.filter(pk=uid, is_active=True).first() if isinstance(uid, int) else None
+                if me is None and not header and request.user.is_authenticated:
+                    # The session cookie: writes need the CSRF token, checked by Django itself.
+                    if request.method not in ("GET", "HEAD", "OPTIONS"):
+                        refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+                        if refused is not None:
+                            return error(403, "CSRF verification failed")
+                    me = request.user
                 if me is None:
                     return error(401, "authentication credentials were not provided or are invalid")
                 request.me = me
@@ -114,6 +124,31 @@ def login_view(token_key, user_json=user_ref, refresh=False):
         return ok(out)
 
     return login
+
+
+def session_login_view(user_json=user_ref):
+    """The cookie sign-in a web frontend uses: CSRF-checked POST, then Django's session login
+    (which rotates the CSRF token); the socket then authenticates by the session cookie."""
+
+    @api(["POST"], auth=False)
+    def login(request):
+        refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+        if refused is not None:
+            return error(403, "CSRF verification failed")
+        b = request.json
+        user = authenticate(username=b.get("username"), password=b.get("password"))
+        if user is None:
+            return error(401, "no active account found with the given credentials")
+        session_login(request, user)
+        return ok({"user": user_json(user)})
+
+    return login
+
+
+@ensure_csrf_cookie
+def csrf_view(request):
+    """GET: sets the `csrftoken` cookie (as a SPA's first request does)."""
+    return ok({})
 
 
 def user_named(name):

@@ -1,4 +1,5 @@
-"""`?token=<jwt>` on a WebSocket URL sets scope["user"] (AnonymousUser when missing or bad)."""
+"""`?token=<jwt>` on a WebSocket URL sets scope["user"] (AnonymousUser when bad); without a
+token the session's user (channels' AuthMiddlewareStack, outside this one) stands."""
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -20,5 +21,6 @@ class QueryTokenAuthMiddleware(BaseMiddleware):
     async def __call__(self, scope, receive, send):
         query = parse_qs(scope.get("query_string", b"").decode("latin1"))
         scope["query"] = {k: v[0] for k, v in query.items()}
-        scope["user"] = await user_for(scope["query"].get("token"))
+        if "token" in scope["query"] or "user" not in scope:
+            scope["user"] = await user_for(scope["query"].get("token"))
         return await super().__call__(scope, receive, send)

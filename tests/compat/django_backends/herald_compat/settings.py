@@ -11,8 +11,15 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 APPEND_SLASH = False
 
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "channels", APP]
-MIDDLEWARE = []
+INSTALLED_APPS = [
+    "django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions", "channels", APP,
+]
+# Sessions + auth for the cookie sign-in (`/api/auth/session/`), as a Django app whose web
+# frontend signs in with the session cookie has; the JSON views check CSRF themselves (common.api).
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
 ROOT_URLCONF = f"{APP}.urls"
 ASGI_APPLICATION = "herald_compat.asgi.application"
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -245,6 +245,12 @@ impl Adapter {
             "user_id" => Some(self.me.id.clone()),
             "user_name" => Some(self.me.name.clone()),
             "server" => Some(self.http_base.clone()),
+            // A session sign-in's CSRF cookie, for the `X-CSRFToken` header of REST writes.
+            "csrf" => self.profile.login.session.as_ref().and_then(|s| {
+                super::http::CookieJar::parse(&self.token)
+                    .get(&s.csrf_cookie)
+                    .map(str::to_owned)
+            }),
             _ => None,
         }
     }
