@@ -254,7 +254,7 @@ impl Client {
         let stored = store.load(recent)?;
         let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
         let clock = Clock { offset };
-        let mut engine = Engine::new(config.engine.clone(), stored, clock.now());
+        let mut engine = Engine::new(seeded_from_os(config.engine.clone()), stored, clock.now());
         let (tx, rx) = mpsc::unbounded_channel();
         let (ui_tx, ui_rx) = mpsc::unbounded_channel();
         let (notify_tx, notify_rx) = mpsc::unbounded_channel();
@@ -771,6 +771,15 @@ async fn socket_task(
 }
 
 /// What the engine holds, for the adapter to merge a backend's REST answers against.
+/// The engine's randomness (backoff jitter, the random bits of `client_msg_id`) seeded from the
+/// OS for each start: with the fixed default seed every install would wait the same "random"
+/// delays and reconnect in lockstep after a server restart, which jitter exists to prevent.
+/// Engine tests construct the engine directly and keep fixed seeds.
+fn seeded_from_os(mut cfg: EngineConfig) -> EngineConfig {
+    cfg.seed = rand::random();
+    cfg
+}
+
 fn held(engine: &Engine) -> Held {
     let model = &engine.model;
     Held {
@@ -805,5 +814,25 @@ fn held(engine: &Engine) -> Held {
             .iter()
             .map(|(id, f)| (id.clone(), f.status))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::connection::Rng;
+
+    #[test]
+    fn two_installs_wait_different_random_delays_before_reconnecting() {
+        // The connection draws each backoff from its seeded Rng in [min, cap]
+        let delays = |cfg: EngineConfig| {
+            let mut rng = Rng::new(cfg.seed);
+            let (lo, hi) = (cfg.connection.backoff_min, cfg.connection.backoff_max);
+            (0..5).map(|_| rng.between(lo, hi)).collect::<Vec<_>>()
+        };
+        let a = seeded_from_os(EngineConfig::default());
+        let b = seeded_from_os(EngineConfig::default());
+        assert_ne!(a.seed, b.seed);
+        assert_ne!(delays(a), delays(b), "the same jitter on two machines");
     }
 }
