@@ -73,6 +73,13 @@ enum HttpAnswer {
     Backend(u64, Result<backend::HttpAnswer, String>),
 }
 
+/// What the driver hands the socket task to send.
+enum Outgoing {
+    Text(String),
+    /// A WebSocket ping (the adapter's liveness probe of a backend).
+    Probe,
+}
+
 enum SockEvent {
     Open,
     Text(String),
@@ -293,7 +300,7 @@ impl Clock {
 }
 
 struct Socket {
-    out: mpsc::UnboundedSender<String>,
+    out: mpsc::UnboundedSender<Outgoing>,
     task: JoinHandle<()>,
 }
 
@@ -467,7 +474,12 @@ impl Driver {
                 a.socket_text(now.wall, &t);
             }
             (SockEvent::Text(t), None) => self.engine.handle_text(now, &t),
-            (SockEvent::Heard, _) => self.engine.heard(now),
+            (SockEvent::Heard, a) => {
+                self.engine.heard(now);
+                if let Some(a) = a {
+                    a.heard();
+                }
+            }
             (SockEvent::Closed(code), a) => {
                 if let Some(a) = a {
                     a.socket_closed();
@@ -495,12 +507,15 @@ impl Driver {
         match Profile::resolve(name) {
             Ok((profile, _)) => {
                 self.engine.set_backend(profile.view());
-                self.adapter = Some(Adapter::new(
-                    std::sync::Arc::new(profile),
-                    &session.server_url,
-                    token,
-                    session.user.clone(),
-                ));
+                self.adapter = Some(
+                    Adapter::new(
+                        std::sync::Arc::new(profile),
+                        &session.server_url,
+                        token,
+                        session.user.clone(),
+                    )
+                    .with_probe_every(self.engine.cfg.connection.ping_interval),
+                );
             }
             Err(e) => {
                 // Without a token the socket "closes" as unauthorized: the sign-in form shows.
@@ -524,7 +539,12 @@ impl Driver {
                 AdapterOutput::Engine(frame) => self.engine.handle_frame(now, frame),
                 AdapterOutput::Send(text) => {
                     if let Some(s) = &self.socket {
-                        let _ = s.out.send(text);
+                        let _ = s.out.send(Outgoing::Text(text));
+                    }
+                }
+                AdapterOutput::Probe => {
+                    if let Some(s) = &self.socket {
+                        let _ = s.out.send(Outgoing::Probe);
                     }
                 }
                 AdapterOutput::Http { id, request } => {
@@ -579,7 +599,7 @@ impl Driver {
                     if let Some(s) = &self.socket {
                         match serde_json::to_string(&frame) {
                             Ok(text) => {
-                                let _ = s.out.send(text);
+                                let _ = s.out.send(Outgoing::Text(text));
                             }
                             Err(e) => tracing::error!(error = %e, "frame did not serialize"),
                         }
@@ -681,7 +701,7 @@ async fn socket_task(
     req: SocketRequest,
     foreign: bool,
     events: mpsc::UnboundedSender<(u64, SockEvent)>,
-    mut out: mpsc::UnboundedReceiver<String>,
+    mut out: mpsc::UnboundedReceiver<Outgoing>,
 ) {
     let send = |ev: SockEvent| {
         let _ = events.send((gen, ev));
@@ -754,9 +774,13 @@ async fn socket_task(
                     return;
                 }
             },
-            text = out.recv() => match text {
-                Some(text) => {
-                    if sink.send(WsMessage::Text(text.into())).await.is_err() {
+            next = out.recv() => match next {
+                Some(next) => {
+                    let msg = match next {
+                        Outgoing::Text(text) => WsMessage::Text(text.into()),
+                        Outgoing::Probe => WsMessage::Ping(Default::default()),
+                    };
+                    if sink.send(msg).await.is_err() {
                         send(SockEvent::Closed(None));
                         return;
                     }
@@ -770,7 +794,6 @@ async fn socket_task(
     }
 }
 
-/// What the engine holds, for the adapter to merge a backend's REST answers against.
 /// The engine's randomness (backoff jitter, the random bits of `client_msg_id`) seeded from the
 /// OS for each start: with the fixed default seed every install would wait the same "random"
 /// delays and reconnect in lockstep after a server restart, which jitter exists to prevent.
@@ -780,6 +803,7 @@ fn seeded_from_os(mut cfg: EngineConfig) -> EngineConfig {
     cfg
 }
 
+/// What the engine holds, for the adapter to merge a backend's REST answers against.
 fn held(engine: &Engine) -> Held {
     let model = &engine.model;
     Held {

@@ -14,6 +14,8 @@ struct ProxyState {
     upstream: Option<SocketAddr>,
     blackhole: bool,
     down: bool,
+    /// Connections whose first bytes were a WebSocket upgrade request.
+    ws_upgrades: usize,
     conns: Vec<AbortHandle>,
 }
 
@@ -51,8 +53,8 @@ impl Proxy {
                     };
                     let (mut cr, mut cw) = client.into_split();
                     let (mut sr, mut sw) = server.into_split();
-                    let a = pipe(&mut cr, &mut sw, st2.clone());
-                    let b = pipe(&mut sr, &mut cw, st2);
+                    let a = pipe(&mut cr, &mut sw, st2.clone(), true);
+                    let b = pipe(&mut sr, &mut cw, st2, false);
                     tokio::select! { _ = a => {}, _ = b => {} }
                 });
                 st.lock().unwrap().conns.push(task.abort_handle());
@@ -63,6 +65,11 @@ impl Proxy {
 
     pub fn set_upstream(&self, up: SocketAddr) {
         self.state.lock().unwrap().upstream = Some(up);
+    }
+
+    /// How many WebSocket connections were opened through the proxy so far.
+    pub fn ws_upgrades(&self) -> usize {
+        self.state.lock().unwrap().ws_upgrades
     }
 
     pub fn cut_all(&self) {
@@ -92,13 +99,22 @@ async fn pipe(
     r: &mut tokio::net::tcp::OwnedReadHalf,
     w: &mut tokio::net::tcp::OwnedWriteHalf,
     st: Arc<Mutex<ProxyState>>,
+    from_client: bool,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
+    let mut first = from_client;
     loop {
         let n = match r.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
+        if std::mem::take(&mut first)
+            && String::from_utf8_lossy(&buf[..n])
+                .to_ascii_lowercase()
+                .contains("upgrade: websocket")
+        {
+            st.lock().unwrap().ws_upgrades += 1;
+        }
         if st.lock().unwrap().blackhole {
             continue;
         }

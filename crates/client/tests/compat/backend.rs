@@ -204,12 +204,16 @@ impl Drop for PyBackend {
     }
 }
 
-/// Reconnects within a fraction of a second, so a test does not wait out real backoff.
+/// Reconnects within a fraction of a second, so a test does not wait out real backoff, and
+/// checks liveness often.
 pub fn fast_engine() -> EngineConfig {
     let mut cfg = EngineConfig::default();
     cfg.connection.backoff_min = Duration::from_millis(50);
     cfg.connection.backoff_max = Duration::from_millis(300);
     cfg.connection.connect_timeout = Duration::from_secs(5);
+    // Liveness every half second, so a silent socket is noticed within a test's patience.
+    cfg.connection.ping_interval = Duration::from_millis(500);
+    cfg.connection.liveness_grace = Duration::from_millis(1500);
     cfg
 }
 

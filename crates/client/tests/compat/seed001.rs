@@ -309,3 +309,57 @@ async fn seed001_a_refused_token_signs_out_instead_of_retrying_forever() {
     .await;
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed001_a_quiet_healthy_socket_is_kept_not_reconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = PyBackend::start("001", &dir.path().join("backend"));
+    let proxy = Proxy::start(format!("127.0.0.1:{}", b.port).parse().unwrap()).await;
+    let h = Herald::sign_in(&dir.path().join("c.db"), &proxy.url(), "seed-001", "alice").await;
+    let opened = proxy.ws_upgrades();
+    // When nothing happens for several liveness windows (500 ms + 1.5 s each; daphne itself
+    // pings only every 20 s)
+    tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+    // Then the one socket is still the same: Herald's probes kept it known alive
+    assert!(h.handle.debug_state().await.unwrap().live);
+    assert_eq!(
+        proxy.ws_upgrades(),
+        opened,
+        "the socket was replaced while healthy"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed001_a_silent_half_open_socket_is_noticed_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = PyBackend::start("001", &dir.path().join("backend"));
+    let proxy = Proxy::start(format!("127.0.0.1:{}", b.port).parse().unwrap()).await;
+    let h = Herald::sign_in(&dir.path().join("c.db"), &proxy.url(), "seed-001", "alice").await;
+    h.open_room("conv_1").await;
+    // When the network silently drops every byte (the TCP connection stays up)
+    proxy.blackhole(true);
+    bob_writes(&b, "into the void").await;
+    // Then Herald notices within its liveness window instead of showing "Connected" forever
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let st = h.handle.debug_state().await.unwrap();
+        if !st.live {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still live on a dead socket: {st:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // And once the network is back it reconnects and catches up what it missed
+    proxy.blackhole(false);
+    proxy.cut_all();
+    h.wait_live().await;
+    h.wait_view("the message sent while the socket was dead", |v| {
+        v.messages.iter().any(|m| m.text == "into the void")
+    })
+    .await;
+    h.shutdown().await;
+}

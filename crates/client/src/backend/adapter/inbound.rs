@@ -14,6 +14,7 @@ use super::{Adapter, AdapterOutput, MAX_BACKEND_FRAME};
 impl Adapter {
     /// A text frame arrived on the backend socket.
     pub fn socket_text(&mut self, now: herald_protocol::Timestamp, text: &str) {
+        self.heard();
         if text.len() > MAX_BACKEND_FRAME {
             self.warn_once(
                 "oversize frame".into(),

@@ -79,6 +79,9 @@ pub enum AdapterOutput {
     Http { id: u64, request: HttpRequest },
     /// Close the socket and tell the engine it closed with `code` (4001: sign in again).
     Close { code: Option<u16> },
+    /// Ask the backend for a sign of life: a WebSocket ping, which every WebSocket server
+    /// answers (RFC 6455). Call [`Adapter::heard`] when anything arrives.
+    Probe,
 }
 
 /// How to open the backend socket.
@@ -117,6 +120,13 @@ pub struct Adapter {
     pub(crate) heartbeat_at: Option<Instant>,
     /// Emulated mark-all groups: group -> (engine request, calls left, any failed).
     pub(crate) each_waiting: HashMap<String, (String, u32, bool)>,
+    /// The engine's liveness pings, answered only once the backend is heard again: a
+    /// half-open socket must look dead to the engine, not be answered by the adapter itself.
+    pub(crate) pending_pings: Vec<String>,
+    /// How often the socket is probed with a WebSocket ping; the engine declares it dead after
+    /// its ping interval + grace without hearing anything, and many backends never ping.
+    pub(crate) probe_every: Duration,
+    pub(crate) probe_at: Option<Instant>,
 }
 
 impl Adapter {
@@ -143,7 +153,16 @@ impl Adapter {
             warned: HashSet::new(),
             heartbeat_at: None,
             each_waiting: HashMap::new(),
+            pending_pings: Vec::new(),
+            probe_every: Duration::from_secs(herald_protocol::wire::DEFAULT_PING_INTERVAL_SECS),
+            probe_at: None,
         }
+    }
+
+    /// Probe the socket this often (the engine's ping interval).
+    pub fn with_probe_every(mut self, every: Duration) -> Self {
+        self.probe_every = every.max(Duration::from_millis(100));
+        self
     }
 
     /// The local stream's epoch: one per (profile, user), so a reconnect resumes it.
@@ -191,6 +210,8 @@ impl Adapter {
         self.requests.clear();
         self.pending_sends.clear();
         self.each_waiting.clear();
+        self.pending_pings.clear();
+        self.probe_at = Some(now + self.probe_every);
         self.schedule_heartbeat(now);
     }
 
@@ -202,6 +223,16 @@ impl Adapter {
         self.heartbeat_at = None;
         self.requests.clear();
         self.pending_sends.clear();
+        self.pending_pings.clear();
+        self.probe_at = None;
+    }
+
+    /// The backend sent something (a frame, a WebSocket ping or pong): it is alive, so the
+    /// engine's pings are answered.
+    pub fn heard(&mut self) {
+        for id in std::mem::take(&mut self.pending_pings) {
+            self.reply_ok(&id, &herald_protocol::wire::Empty {});
+        }
     }
 
     /// The next output, if any.
@@ -211,11 +242,20 @@ impl Adapter {
 
     /// When [`Adapter::handle_timeout`] is due next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.heartbeat_at
+        match (self.heartbeat_at, self.probe_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// Time passed: send the heartbeat when due.
+    /// Time passed: send the heartbeat and the liveness probe when due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(at) = self.probe_at {
+            if now >= at {
+                self.out.push_back(AdapterOutput::Probe);
+                self.probe_at = Some(now + self.probe_every);
+            }
+        }
         if let (Some(at), Some(hb)) = (self.heartbeat_at, &self.profile.socket.heartbeat) {
             if now >= at && self.ready {
                 let frame = self.render(&hb.frame, &|_| None);

@@ -66,7 +66,12 @@ impl Adapter {
                 self.hello = Some(h);
                 self.maybe_start_sync(now);
             }
-            ClientFrame::Ping(r) => self.reply_ok(&r.id, &Empty {}),
+            ClientFrame::Ping(r) => {
+                if self.pending_pings.len() < 8 {
+                    self.pending_pings.push(r.id);
+                }
+                self.out.push_back(AdapterOutput::Probe);
+            }
             ClientFrame::SendMessage(r) => {
                 let p = r.params;
                 let vars = |n: &str| match n {

@@ -289,7 +289,7 @@ fn a_read_that_fails_closes_the_socket_so_the_engine_retries_later() {
 }
 
 #[test]
-fn engine_pings_are_answered_and_socketio_pings_ponged() {
+fn engine_pings_are_answered_only_when_the_backend_is_heard_and_socketio_pings_ponged() {
     let mut a = adapter("ventree", ("u1", "Alice"));
     ventree_connected(&mut a, Held::default(), None);
     a.socket_text(NOW, "2");
@@ -301,7 +301,25 @@ fn engine_pings_are_answered_and_socketio_pings_ponged() {
             params: Default::default(),
         }),
     );
+    // The engine's ping probes the socket and is answered only once the backend is heard:
+    // a half-open socket must look dead to the engine's liveness check
+    assert_eq!(drain(&mut a), vec![AdapterOutput::Probe]);
+    a.heard();
     assert!(matches!(&engine_frames(&drain(&mut a))[0], ServerFrame::Reply(r) if r.id == "p1"));
+    a.client_frame(
+        NOW,
+        ClientFrame::Ping(Req {
+            id: "p2".into(),
+            params: Default::default(),
+        }),
+    );
+    drain(&mut a);
+    a.socket_closed();
+    a.heard();
+    assert!(
+        engine_frames(&drain(&mut a)).is_empty(),
+        "a ping of a closed socket is never answered"
+    );
 }
 
 #[test]
@@ -572,4 +590,22 @@ fn reconnect_reads_messages_only_of_rooms_active_since_the_newest_one_held() {
         more.iter().map(|(_, r)| r.url.as_str()).collect::<Vec<_>>(),
         ["http://127.0.0.1:9/api/conversations/conv_1/messages?limit=50"]
     );
+}
+
+#[test]
+fn a_quiet_socket_is_probed_every_ping_interval_until_it_closes() {
+    let mut a =
+        adapter("artchive", ("1", "alice")).with_probe_every(std::time::Duration::from_secs(25));
+    let t0 = Instant::now();
+    a.socket_open(t0, Held::default());
+    drain(&mut a);
+    assert_eq!(
+        a.poll_timeout().map(|t| t - t0),
+        Some(std::time::Duration::from_secs(20)),
+        "the heartbeat comes first"
+    );
+    a.handle_timeout(t0 + std::time::Duration::from_secs(25));
+    assert!(drain(&mut a).contains(&AdapterOutput::Probe));
+    a.socket_closed();
+    assert_eq!(a.poll_timeout(), None);
 }
