@@ -6,6 +6,7 @@
 //! so a burst becomes one store transaction and one UI batch. Each socket lives in its own task
 //! tagged with a generation number; events from an abandoned socket are ignored.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
@@ -278,6 +279,7 @@ impl Client {
             socket: None,
             generation: 0,
             adapter: None,
+            room_sockets: RoomSockets::new(),
         };
         driver.choose_adapter();
         tokio::spawn(driver.run(rx));
@@ -315,6 +317,75 @@ struct Driver {
     generation: u64,
     /// The translator for a backend that is not herald-server (from the session's profile).
     adapter: Option<Adapter>,
+    /// The adapter's per-room sockets (`[room_socket]` profiles), each its own task.
+    room_sockets: RoomSockets,
+}
+
+/// The per-room sockets the adapter asked for: room id -> (generation, socket). Events come
+/// back on one channel tagged with the generation, so a late event of a replaced socket is
+/// dropped.
+struct RoomSockets {
+    open: HashMap<String, (u64, Socket)>,
+    rooms: HashMap<u64, String>,
+    next: u64,
+    tx: mpsc::UnboundedSender<(u64, SockEvent)>,
+    rx: Option<mpsc::UnboundedReceiver<(u64, SockEvent)>>,
+}
+
+impl RoomSockets {
+    fn new() -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Self {
+            open: HashMap::new(),
+            rooms: HashMap::new(),
+            next: 0,
+            tx,
+            rx: Some(rx),
+        }
+    }
+
+    fn open(&mut self, room_id: String, request: SocketRequest) {
+        self.close(&room_id);
+        self.next += 1;
+        let gen = self.next;
+        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let events = self.tx.clone();
+        let task = tokio::spawn(socket_task(gen, request, true, events, out_rx));
+        self.rooms.insert(gen, room_id.clone());
+        self.open
+            .insert(room_id, (gen, Socket { out: out_tx, task }));
+    }
+
+    fn send(&self, room_id: &str, text: String) {
+        if let Some((_, s)) = self.open.get(room_id) {
+            let _ = s.out.send(Outgoing::Text(text));
+        }
+    }
+
+    fn close(&mut self, room_id: &str) {
+        if let Some((gen, s)) = self.open.remove(room_id) {
+            self.rooms.remove(&gen);
+            stop_socket(s);
+        }
+    }
+
+    fn close_all(&mut self) {
+        let ids: Vec<String> = self.open.keys().cloned().collect();
+        for id in ids {
+            self.close(&id);
+        }
+    }
+
+    /// The room of a current socket's event; `None` for a replaced or closed one. A closed
+    /// event also forgets the socket.
+    fn room_of(&mut self, gen: u64, ev: &SockEvent) -> Option<String> {
+        let room = self.rooms.get(&gen).cloned()?;
+        if matches!(ev, SockEvent::Closed(_)) {
+            self.rooms.remove(&gen);
+            self.open.remove(&room);
+        }
+        Some(room)
+    }
 }
 
 /// Largest number of socket events fed to the engine before its outputs are drained.
@@ -323,6 +394,9 @@ const MAX_BATCH: usize = 4096;
 impl Driver {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Input>) {
         let (sock_tx, mut sock_rx) = mpsc::unbounded_channel::<(u64, SockEvent)>();
+        let Some(mut room_rx) = self.room_sockets.rx.take() else {
+            return;
+        };
         let (http_tx, mut http_rx) = mpsc::unbounded_channel::<HttpAnswer>();
         loop {
             self.drain(&sock_tx, &http_tx);
@@ -346,6 +420,7 @@ impl Driver {
                         self.drain(&sock_tx, &http_tx);
                         let result = self.store.flush().map_err(|e| UiError::new(ErrorCode::Storage, e.to_string()));
                         self.close_socket();
+                        self.room_sockets.close_all();
                         let _ = done.send(result);
                         break;
                     }
@@ -362,6 +437,10 @@ impl Driver {
                         }
                         n += 1;
                     }
+                }
+                Some((gen, ev)) = room_rx.recv() => {
+                    let now = self.clock.now();
+                    self.handle_room_sock(now, gen, ev);
                 }
                 Some(answer) = http_rx.recv() => {
                     let now = self.clock.now();
@@ -388,6 +467,21 @@ impl Driver {
         self.close_socket();
     }
 
+    fn handle_room_sock(&mut self, now: Now, gen: u64, ev: SockEvent) {
+        let Some(room) = self.room_sockets.room_of(gen, &ev) else {
+            return;
+        };
+        let Some(a) = self.adapter.as_mut() else {
+            return;
+        };
+        match ev {
+            SockEvent::Open => a.room_socket_open(&room),
+            SockEvent::Text(t) => a.room_socket_text(now.wall, &room, &t),
+            SockEvent::Heard => {}
+            SockEvent::Closed(_) => a.room_socket_closed(now.mono, &room),
+        }
+    }
+
     /// Returns the shutdown reply channel when asked to stop.
     fn handle_input(&mut self, input: Input) -> Option<oneshot::Sender<Result<(), UiError>>> {
         let now = self.clock.now();
@@ -403,6 +497,7 @@ impl Driver {
             Input::Logout => {
                 self.token = None;
                 self.adapter = None;
+                self.room_sockets.close_all();
                 self.engine.sign_out(now);
             }
             Input::Focus(f) => self.engine.set_focus(now, f),
@@ -495,6 +590,7 @@ impl Driver {
     /// the sign-in form shows; Herald never talks Herald wire v1 to a foreign backend.
     fn choose_adapter(&mut self) {
         self.adapter = None;
+        self.room_sockets.close_all();
         let Some(session) = self.engine.session().cloned() else {
             self.engine.set_backend(BackendView::default());
             return;
@@ -529,6 +625,11 @@ impl Driver {
     /// Returns whether it produced anything.
     fn drain_adapter(&mut self, http_tx: &mpsc::UnboundedSender<HttpAnswer>) -> bool {
         let mut any = false;
+        // The room open on screen decides which room sockets the adapter keeps.
+        let active = self.engine.active_room.clone();
+        if let Some(a) = self.adapter.as_mut() {
+            a.set_active_room(active);
+        }
         loop {
             let Some(out) = self.adapter.as_mut().and_then(Adapter::poll_output) else {
                 return any;
@@ -536,7 +637,19 @@ impl Driver {
             any = true;
             let now = self.clock.now();
             match out {
-                AdapterOutput::Engine(frame) => self.engine.handle_frame(now, frame),
+                AdapterOutput::Engine(frame) => {
+                    if self
+                        .adapter
+                        .as_ref()
+                        .is_some_and(|a| !a.has_stream_socket())
+                    {
+                        // A polled stream has no socket to hear: what the adapter makes of
+                        // the backend's REST answers (and its answers to the engine's pings)
+                        // is the sign of life; a failed poll closes the stream instead.
+                        self.engine.heard(now);
+                    }
+                    self.engine.handle_frame(now, frame)
+                }
                 AdapterOutput::Send(text) => {
                     if let Some(s) = &self.socket {
                         let _ = s.out.send(Outgoing::Text(text));
@@ -554,6 +667,11 @@ impl Driver {
                         let _ = answer.send(HttpAnswer::Backend(id, result));
                     });
                 }
+                AdapterOutput::OpenRoomSocket { room_id, request } => {
+                    self.room_sockets.open(room_id, request)
+                }
+                AdapterOutput::SendRoom { room_id, text } => self.room_sockets.send(&room_id, text),
+                AdapterOutput::CloseRoomSocket { room_id } => self.room_sockets.close(&room_id),
                 AdapterOutput::Close { code } => {
                     self.close_socket();
                     // Later events of this socket are ignored (its generation is over).
@@ -652,7 +770,21 @@ impl Driver {
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let request = match (&self.adapter, self.engine.session(), self.token.clone()) {
             (_, None, _) | (_, _, None) => None,
-            (Some(a), Some(_), Some(_)) => Some((a.socket_request(), true)),
+            (Some(a), Some(_), Some(_)) => match a.socket_request() {
+                Some(r) => Some((r, true)),
+                None => {
+                    // No stream socket (a polled backend): the stream "opens" at once and
+                    // ends when the driver closes it (a failed poll, a sign-out).
+                    let events = sock_tx.clone();
+                    let task = tokio::spawn(async move {
+                        let _ = events.send((gen, SockEvent::Open));
+                        let mut out_rx = out_rx;
+                        while out_rx.recv().await.is_some() {}
+                    });
+                    self.socket = Some(Socket { out: out_tx, task });
+                    return;
+                }
+            },
             (None, Some(s), Some(token)) => Some((
                 SocketRequest {
                     url: login::ws_url(&s.server_url),
@@ -677,21 +809,25 @@ impl Driver {
 
     fn close_socket(&mut self) {
         if let Some(s) = self.socket.take() {
-            // Dropping the sender lets a healthy socket send a Close frame; the abort below
-            // covers a stuck one (half-open, black-holed).
-            drop(s.out);
-            let task = s.task;
-            tokio::spawn(async move {
-                let abort = task.abort_handle();
-                if tokio::time::timeout(std::time::Duration::from_secs(1), task)
-                    .await
-                    .is_err()
-                {
-                    abort.abort();
-                }
-            });
+            stop_socket(s);
         }
     }
+}
+
+/// Dropping the sender lets a healthy socket send a Close frame; the abort covers a stuck one
+/// (half-open, black-holed).
+fn stop_socket(s: Socket) {
+    drop(s.out);
+    let task = s.task;
+    tokio::spawn(async move {
+        let abort = task.abort_handle();
+        if tokio::time::timeout(std::time::Duration::from_secs(1), task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+    });
 }
 
 /// Runs one socket. `foreign`: a profile backend, whose refusal of the handshake (daphne

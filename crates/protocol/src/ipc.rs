@@ -402,7 +402,7 @@ pub struct BackendChoice {
 /// herald-server, then the profiles built into the core (`herald-client`'s `backend::BUILTIN`
 /// holds the same names; a test there keeps the two lists equal). A profile file is given by
 /// its path instead of a name.
-pub const BACKENDS: [BackendChoice; 5] = [
+pub const BACKENDS: [BackendChoice; 6] = [
     BackendChoice {
         name: "herald",
         label: "Herald server",
@@ -428,6 +428,11 @@ pub const BACKENDS: [BackendChoice; 5] = [
         label: "E-Cleaner job chat (Django Channels)",
         username_label: "Username",
     },
+    BackendChoice {
+        name: "ecleaner-asis",
+        label: "E-Cleaner job chat, a socket per room (as-is)",
+        username_label: "Username",
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -444,7 +449,7 @@ pub enum UiCommand {
         username: String,
         password: String,
         /// The backend kind: absent or `"herald"` for herald-server, else a built-in profile
-        /// name (`seed-001`, `ventree`, `artchive`, `ecleaner`) or a profile file's path.
+        /// name (`seed-001`, `ventree`, `artchive`, `ecleaner`, `ecleaner-asis`) or a profile file's path.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         backend: Option<String>,
     },

@@ -13,11 +13,12 @@ use std::path::Path;
 use serde::Deserialize;
 
 /// The profiles compiled into Herald, one per seed system: (name, file text).
-pub const BUILTIN: [(&str, &str); 4] = [
+pub const BUILTIN: [(&str, &str); 5] = [
     ("seed-001", include_str!("builtin/seed-001.toml")),
     ("ventree", include_str!("builtin/ventree.toml")),
     ("artchive", include_str!("builtin/artchive.toml")),
     ("ecleaner", include_str!("builtin/ecleaner.toml")),
+    ("ecleaner-asis", include_str!("builtin/ecleaner-asis.toml")),
 ];
 
 /// Why a profile could not be used. Each message names the file, the key and the fix.
@@ -37,7 +38,7 @@ pub enum ProfileError {
         fix: String,
     },
     /// Neither a built-in name nor a file.
-    #[error("`{0}` is neither a built-in backend (herald, seed-001, ventree, artchive, ecleaner) nor a profile file")]
+    #[error("`{0}` is neither a built-in backend (herald, seed-001, ventree, artchive, ecleaner, ecleaner-asis) nor a profile file")]
     Unknown(String),
 }
 
@@ -61,7 +62,14 @@ pub struct Profile {
     pub description: String,
     pub transport: Transport,
     pub login: Login,
-    pub socket: Socket,
+    /// The user's stream socket. Absent: the backend has none (seed 004 as-is), so the stream
+    /// is the `[sync]` read repeated every `sync.poll_secs`, as the backend's own web app polls.
+    #[serde(default)]
+    pub socket: Option<Socket>,
+    /// A socket per room (seed 004 as-is: `/ws/job_chat/{room_id}/`), which Herald opens only
+    /// while a room needs it: the room is open on screen, or a message to it is being sent.
+    #[serde(default)]
+    pub room_socket: Option<RoomSocket>,
     #[serde(default)]
     pub rest: Rest,
     #[serde(default)]
@@ -143,6 +151,22 @@ pub struct Socket {
     #[serde(default)]
     pub heartbeat: Option<Heartbeat>,
     /// What each frame kind is.
+    #[serde(default)]
+    pub on: Vec<Rule>,
+}
+
+/// `[room_socket]`: plain WebSocket, one per room; its frames carry no room id (the socket is
+/// the room), so its rules need no `room_id` path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomSocket {
+    /// With `{room_id}`: `/ws/job_chat/{room_id}/?token={token}`.
+    pub url: String,
+    #[serde(default)]
+    pub origin: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub discriminator: String,
     #[serde(default)]
     pub on: Vec<Rule>,
 }
@@ -318,6 +342,11 @@ pub struct Sync {
     /// (a query parameter whose value uses an absent variable is left out).
     #[serde(default)]
     pub messages: Option<Fetch>,
+    /// Read `rooms`, `notifications` and `friend_requests` again every this many seconds while
+    /// connected, for what the socket does not push (004 as-is: the room list and unread
+    /// counts, which its web app polls every 30 s). Required without a `[socket]`.
+    #[serde(default)]
+    pub poll_secs: Option<u64>,
 }
 
 /// A REST read.
@@ -375,12 +404,26 @@ pub struct Actions {
     pub typing: Option<Action>,
 }
 
+/// Which socket an action's frame goes out on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// The user's stream socket, `[socket]`.
+    #[default]
+    Socket,
+    /// The room's own socket, `[room_socket]` (opened for the frame if it is not open).
+    RoomSocket,
+}
+
 /// One action: a socket frame (`frame`) or a REST call (`method` + `path`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Action {
     #[serde(default)]
     pub frame: Option<toml::Value>,
+    /// The socket the frame goes out on (default: `socket`).
+    #[serde(default)]
+    pub via: Via,
     /// Socket.IO: the event name the frame is emitted as.
     #[serde(default)]
     pub event: Option<String>,
@@ -477,65 +520,45 @@ impl Profile {
             }
             _ => {}
         }
-        if self.transport == Transport::Websocket && self.socket.discriminator.is_none() {
-            return Err(bad(
-                "socket.discriminator",
-                "write the field that tells frame kinds apart, e.g. discriminator = \"type\"",
-            ));
-        }
-        if self.transport == Transport::Socketio && self.socket.socketio_auth.is_none() {
-            return Err(bad(
-                "socket.socketio_auth",
-                "write the CONNECT packet's auth object, e.g. socketio_auth = { token = \"{token}\" }",
-            ));
-        }
-        for (i, rule) in self.socket.on.iter().enumerate() {
-            let key = format!("socket.on[{i}]");
-            for field in rule.fields.keys() {
-                if !RULE_FIELDS.contains(&field.as_str()) {
-                    return Err(bad(
-                        &format!("{key}.{field}"),
-                        &format!(
-                            "unknown key; a rule has when, do, at and the paths {}",
-                            RULE_FIELDS.join(", ")
-                        ),
-                    ));
-                }
+        match (&self.socket, self.sync.poll_secs) {
+            (None, None) => {
+                return Err(bad(
+                    "socket",
+                    "write [socket] (the user's stream socket), or sync.poll_secs = 30 to poll [sync] instead when the backend has only per-room sockets",
+                ))
             }
-            let needs: &[&str] = match rule.kind {
-                RuleKind::Message if self.message.is_none() => {
-                    return Err(bad(&key, "do = \"message\" needs a [message] table"))
-                }
-                RuleKind::Notification if self.notification.is_none() => {
-                    return Err(bad(
-                        &key,
-                        "do = \"notification\" needs a [notification] table",
-                    ))
-                }
-                RuleKind::FriendRequest if self.friend_request.is_none() => {
-                    return Err(bad(
-                        &key,
-                        "do = \"friend_request\" needs a [friend_request] table",
-                    ))
-                }
-                RuleKind::Rooms if self.room.is_none() => {
-                    return Err(bad(&key, "do = \"rooms\" needs a [room] table"))
-                }
-                RuleKind::RoomUnread => &["room_id", "unread_count"],
-                RuleKind::Typing => &["room_id", "user_id", "typing"],
-                RuleKind::NotificationRead => &["id"],
-                _ => &[],
-            };
-            for field in needs {
-                if !rule.fields.contains_key(*field) {
-                    return Err(bad(
-                        &format!("{key}.{field}"),
-                        &format!(
-                            "write the path of `{field}` in this frame, e.g. {field} = \"{field}\""
-                        ),
-                    ));
-                }
+            (_, Some(0)) => return Err(bad("sync.poll_secs", "write at least 1 (seconds)")),
+            _ => {}
+        }
+        if let Some(socket) = &self.socket {
+            if self.transport == Transport::Websocket && socket.discriminator.is_none() {
+                return Err(bad(
+                    "socket.discriminator",
+                    "write the field that tells frame kinds apart, e.g. discriminator = \"type\"",
+                ));
             }
+            if self.transport == Transport::Socketio && socket.socketio_auth.is_none() {
+                return Err(bad(
+                    "socket.socketio_auth",
+                    "write the CONNECT packet's auth object, e.g. socketio_auth = { token = \"{token}\" }",
+                ));
+            }
+            self.validate_rules(file, "socket.on", &socket.on, false)?;
+        }
+        if let Some(rs) = &self.room_socket {
+            if self.transport != Transport::Websocket {
+                return Err(bad(
+                    "room_socket",
+                    "per-room sockets are plain WebSockets: remove [room_socket] or write transport = \"websocket\"",
+                ));
+            }
+            if !rs.url.contains("{room_id}") {
+                return Err(bad(
+                    "room_socket.url",
+                    "write where the room goes, e.g. url = \"/ws/job_chat/{room_id}/?token={token}\"",
+                ));
+            }
+            self.validate_rules(file, "room_socket.on", &rs.on, true)?;
         }
         let actions = [
             ("actions.send_message", &self.actions.send_message),
@@ -573,7 +596,15 @@ impl Profile {
                         return Err(bad(&format!("{key}.method"), "write one of GET, POST, PUT, PATCH, DELETE"));
                     }
                 }
-                (Some(_), None) => {}
+                (Some(_), None) => match a.via {
+                    Via::Socket if self.socket.is_none() => {
+                        return Err(bad(&format!("{key}.via"), "this profile has no [socket]: write via = \"room_socket\" or make it a REST call"))
+                    }
+                    Via::RoomSocket if self.room_socket.is_none() => {
+                        return Err(bad(&format!("{key}.via"), "via = \"room_socket\" needs a [room_socket] table"))
+                    }
+                    _ => {}
+                },
             }
         }
         if self.actions.send_message.is_some() && self.message.is_none() {
@@ -614,6 +645,72 @@ impl Profile {
             if let Some(s) = &m.sender_is {
                 if s != "id" && s != "name" {
                     return Err(bad("message.sender_is", "write \"id\" or \"name\""));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a socket's `on` rules; `room_implied`: a room socket's frames need no `room_id`.
+    fn validate_rules(
+        &self,
+        file: &str,
+        prefix: &str,
+        rules: &[Rule],
+        room_implied: bool,
+    ) -> Result<(), ProfileError> {
+        let bad = |key: &str, fix: &str| ProfileError::Invalid {
+            file: file.to_owned(),
+            key: key.to_owned(),
+            fix: fix.to_owned(),
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            let key = format!("{prefix}[{i}]");
+            for field in rule.fields.keys() {
+                if !RULE_FIELDS.contains(&field.as_str()) {
+                    return Err(bad(
+                        &format!("{key}.{field}"),
+                        &format!(
+                            "unknown key; a rule has when, do, at and the paths {}",
+                            RULE_FIELDS.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let needs: &[&str] = match rule.kind {
+                RuleKind::Message if self.message.is_none() => {
+                    return Err(bad(&key, "do = \"message\" needs a [message] table"))
+                }
+                RuleKind::Notification if self.notification.is_none() => {
+                    return Err(bad(
+                        &key,
+                        "do = \"notification\" needs a [notification] table",
+                    ))
+                }
+                RuleKind::FriendRequest if self.friend_request.is_none() => {
+                    return Err(bad(
+                        &key,
+                        "do = \"friend_request\" needs a [friend_request] table",
+                    ))
+                }
+                RuleKind::Rooms if self.room.is_none() => {
+                    return Err(bad(&key, "do = \"rooms\" needs a [room] table"))
+                }
+                RuleKind::RoomUnread if room_implied => &["unread_count"],
+                RuleKind::RoomUnread => &["room_id", "unread_count"],
+                RuleKind::Typing if room_implied => &["user_id", "typing"],
+                RuleKind::Typing => &["room_id", "user_id", "typing"],
+                RuleKind::NotificationRead => &["id"],
+                _ => &[],
+            };
+            for field in needs {
+                if !rule.fields.contains_key(*field) {
+                    return Err(bad(
+                        &format!("{key}.{field}"),
+                        &format!(
+                            "write the path of `{field}` in this frame, e.g. {field} = \"{field}\""
+                        ),
+                    ));
                 }
             }
         }
@@ -680,7 +777,9 @@ mod tests {
     fn every_builtin_profile_loads() {
         for (name, _) in BUILTIN {
             let (p, _) = Profile::resolve(name).unwrap();
-            assert!(!p.socket.on.is_empty(), "{name} maps no frames");
+            let rules = p.socket.as_ref().map(|s| s.on.len()).unwrap_or(0)
+                + p.room_socket.as_ref().map(|s| s.on.len()).unwrap_or(0);
+            assert!(rules > 0, "{name} maps no frames");
         }
     }
 

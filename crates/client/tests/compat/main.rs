@@ -13,6 +13,7 @@ mod backend;
 
 mod artchive;
 mod ecleaner;
+mod ecleaner_asis;
 mod profile_file;
 mod seed001;
 mod ventree;

@@ -108,8 +108,18 @@ class UserConsumer(JsonConsumer):
         await self.send_json(event)
 
 
+# Open /ws/job_chat/ sockets per room: test control reads it (a client should hold one only
+# while it needs the room).
+OPEN_ROOM_SOCKETS = {}
+
+
 class JobChatConsumer(JsonConsumer):
     """As-is /ws/job_chat/<room_id>/?token=<jwt>: one socket per room."""
+
+    async def disconnect(self, code):
+        if hasattr(self, "room_obj"):
+            OPEN_ROOM_SOCKETS[self.room_obj.id] = OPEN_ROOM_SOCKETS.get(self.room_obj.id, 1) - 1
+        await super().disconnect(code)
 
     async def connect(self):
         user = self.scope["user"]
@@ -119,6 +129,7 @@ class JobChatConsumer(JsonConsumer):
             await self.close()
             return
         self.user, self.room_obj = user, room
+        OPEN_ROOM_SOCKETS[room.id] = OPEN_ROOM_SOCKETS.get(room.id, 0) + 1
         self.group = service.room_group(room.id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -130,7 +141,9 @@ class JobChatConsumer(JsonConsumer):
         await database_sync_to_async(service.set_typing)(self.room_obj, self.user, bool(data.get("is_typing")))
 
     async def chat_message(self, event):
-        await self.send_json({"type": "chat_message", "message": event["message"]})
+        # The seed's frame: {id, sender, content, timestamp}; the room is the socket's.
+        message = {k: v for k, v in event["message"].items() if k != "room_id"}
+        await self.send_json({"type": "chat_message", "message": message})
 
     async def typing(self, event):
         if event["user"]["id"] != self.user.id:

@@ -1,6 +1,7 @@
 from herald_compat.common import api, error, int_param, login_view, ok, user_named, user_ref
 
 from . import service
+from .consumers import OPEN_ROOM_SOCKETS
 from .models import Message, Profile
 
 
@@ -67,4 +68,5 @@ def test_state(request):
     return ok({
         "rooms": [{"id": r["id"], "unread_count": r["unread_count"]} for r in service.room_list(user)],
         "messages_count": Message.objects.filter(room__in=rooms).count(),
+        "room_sockets": {str(k): v for k, v in OPEN_ROOM_SOCKETS.items() if v > 0},
     })

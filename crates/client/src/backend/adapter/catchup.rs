@@ -38,6 +38,8 @@ pub(crate) struct SyncRun {
     pending: usize,
     /// Resume from this seq (the engine's position in this epoch); `None`: a snapshot.
     resume_seq: Option<u64>,
+    /// A `sync.poll_secs` re-read while live: no welcome, only what changed is sent.
+    poll: bool,
     rooms: Vec<Room>,
     notifications: Vec<Notification>,
     unread: Option<u32>,
@@ -61,6 +63,23 @@ impl Adapter {
             resume_seq,
             ..Default::default()
         });
+        self.request_sync_parts();
+    }
+
+    /// The `sync.poll_secs` re-read: the same parts, while live; skipped while one runs.
+    pub(crate) fn start_poll(&mut self) {
+        if !self.live || self.sync.is_some() {
+            return;
+        }
+        self.sync = Some(SyncRun {
+            resume_seq: Some(self.seq),
+            poll: true,
+            ..Default::default()
+        });
+        self.request_sync_parts();
+    }
+
+    fn request_sync_parts(&mut self) {
         let s = self.profile.sync.clone();
         if let Some(f) = &s.rooms {
             self.sync_fetch(SyncPart::Rooms, f, &|_| None);
@@ -156,10 +175,11 @@ impl Adapter {
                 let resuming = self
                     .sync
                     .as_ref()
-                    .map(|r| r.resume_seq.is_some())
+                    .map(|r| r.resume_seq.is_some() || r.poll)
                     .unwrap_or(false);
                 if resuming {
                     if let Some(mf) = p.sync.messages.clone() {
+                        let has_time = p.room.as_ref().is_some_and(|f| f.updated_at.is_some());
                         for r in &rooms {
                             let held = self.held.rooms.get(&r.id).cloned().flatten();
                             // A backend that lists only the last message's text (seed 001,
@@ -167,7 +187,17 @@ impl Adapter {
                             let newer = match (&r.last_message, &held) {
                                 (Some(last), Some((head, _))) => last.id != *head,
                                 (None, Some((_, at))) => r.updated_at > *at,
-                                _ => false,
+                                // A known room without a message held yet got its first.
+                                (Some(_), None) => self.held.rooms.contains_key(&r.id),
+                                // No message held, a text-only preview (004's room list):
+                                // the room's activity time moved since it was last read.
+                                (None, None) => {
+                                    has_time
+                                        && self
+                                            .rooms_seen
+                                            .get(&r.id)
+                                            .is_some_and(|s| r.updated_at > s.updated_at)
+                                }
                             };
                             if newer {
                                 let room_id = r.id.clone();
@@ -265,8 +295,16 @@ impl Adapter {
                 let list = list_at(p.sync.messages.as_ref(), &body);
                 let mut messages = self.messages_of(&list, &room_id);
                 let held = self.held.rooms.get(&room_id).cloned().flatten();
-                if let Some((head, at)) = held {
-                    messages.retain(|m| m.created_at >= at && m.id != head);
+                match held {
+                    Some((head, at)) => messages.retain(|m| m.created_at >= at && m.id != head),
+                    // Nothing held of the room: only what came after it was last read is
+                    // new (the older page is history, loaded when the room is opened).
+                    None => {
+                        if let Some(seen) = self.rooms_seen.get(&room_id) {
+                            let since = seen.updated_at;
+                            messages.retain(|m| m.created_at > since);
+                        }
+                    }
                 }
                 if let Some(run) = self.sync.as_mut() {
                     run.messages.extend(messages);
@@ -321,6 +359,9 @@ impl Adapter {
                     events.push(Event::MessageCreated { message: m });
                 }
                 for room in run.rooms {
+                    if self.room_unchanged(&room) {
+                        continue;
+                    }
                     events.push(if self.held.rooms.contains_key(&room.id) {
                         Event::RoomUpdated { room }
                     } else {
@@ -347,8 +388,17 @@ impl Adapter {
                         Some(_) => {}
                     }
                 }
-                self.seq = base;
+                if !run.poll {
+                    self.seq = base;
+                }
             }
+        }
+        if run.poll {
+            // Live all along: the events are numbered after what the socket already sent.
+            for e in events {
+                self.emit(e);
+            }
+            return;
         }
         // Live frames that arrived during the read follow it.
         events.append(&mut self.held_back);
@@ -359,6 +409,28 @@ impl Adapter {
         self.live = true;
         for e in events {
             self.emit(e);
+        }
+        self.reconcile_rooms();
+    }
+
+    /// The room is as last told to the engine (a backend without `updated_at` gets "now" on
+    /// every read, which is not a change).
+    fn room_unchanged(&self, room: &Room) -> bool {
+        let Some(seen) = self.rooms_seen.get(&room.id) else {
+            return false;
+        };
+        let has_time = self
+            .profile
+            .room
+            .as_ref()
+            .is_some_and(|r| r.updated_at.is_some());
+        if has_time || room.last_message.is_some() {
+            seen == room
+        } else {
+            Room {
+                updated_at: seen.updated_at,
+                ..room.clone()
+            } == *seen
         }
     }
 

@@ -23,32 +23,19 @@ impl Adapter {
             return;
         }
         match self.profile.transport {
-            Transport::Websocket => match serde_json::from_str::<Value>(text) {
-                Ok(frame) => {
-                    let key = self
-                        .profile
-                        .socket
-                        .discriminator
-                        .as_deref()
-                        .and_then(|d| fields::get(&frame, d))
-                        .and_then(fields::text);
-                    match key {
-                        Some(k) => self.frame(now, &k, &frame),
-                        None => self.warn_once(
-                            "frame without discriminator".into(),
-                            "a frame without the discriminator field",
-                        ),
-                    }
-                }
-                Err(_) => self.warn_once("not json".into(), "a frame that is not JSON"),
-            },
+            Transport::Websocket => {
+                let Some(socket) = self.profile.socket.clone() else {
+                    return;
+                };
+                self.json_frame(now, text, socket.discriminator.as_deref(), &socket.on, None);
+            }
             Transport::Socketio => match socketio::decode(text) {
                 Packet::Open { .. } => {
                     let auth = self
                         .profile
                         .socket
-                        .socketio_auth
-                        .clone()
+                        .as_ref()
+                        .and_then(|s| s.socketio_auth.clone())
                         .map(|a| self.render(&a, &|_| None))
                         .unwrap_or(Value::Object(Default::default()));
                     self.out
@@ -67,25 +54,82 @@ impl Adapter {
                         code: Some(close_code::UNAUTHORIZED),
                     });
                 }
-                Packet::Event(name, data) => self.frame(now, &name, &data),
+                Packet::Event(name, data) => {
+                    let rules = self
+                        .profile
+                        .socket
+                        .as_ref()
+                        .map(|s| s.on.clone())
+                        .unwrap_or_default();
+                    self.frame(now, &name, &data, &rules, None)
+                }
                 Packet::Disconnected => self.out.push_back(AdapterOutput::Close { code: None }),
                 Packet::Other => {}
             },
         }
     }
 
-    fn frame(&mut self, now: herald_protocol::Timestamp, key: &str, frame: &Value) {
-        let Some(rule) = self
-            .profile
-            .socket
-            .on
-            .iter()
-            .find(|r| r.when == key)
-            .cloned()
-        else {
+    /// A frame of a room's own socket (`[room_socket]`): its rules apply with the room known.
+    pub(crate) fn room_frame(
+        &mut self,
+        now: herald_protocol::Timestamp,
+        room_id: &str,
+        text: &str,
+    ) {
+        if text.len() > MAX_BACKEND_FRAME {
+            self.warn_once(
+                "oversize frame".into(),
+                &format!("a {} byte frame is over the 1 MiB limit", text.len()),
+            );
+            return;
+        }
+        let Some(rs) = self.profile.room_socket.clone() else {
+            return;
+        };
+        self.json_frame(now, text, Some(&rs.discriminator), &rs.on, Some(room_id));
+    }
+
+    /// A JSON text frame: its discriminator picks the rule.
+    fn json_frame(
+        &mut self,
+        now: herald_protocol::Timestamp,
+        text: &str,
+        discriminator: Option<&str>,
+        rules: &[Rule],
+        room: Option<&str>,
+    ) {
+        let Ok(frame) = serde_json::from_str::<Value>(text) else {
+            return self.warn_once("not json".into(), "a frame that is not JSON");
+        };
+        let key = discriminator
+            .and_then(|d| fields::get(&frame, d))
+            .and_then(fields::text);
+        match key {
+            Some(k) => self.frame(now, &k, &frame, rules, room),
+            None => self.warn_once(
+                "frame without discriminator".into(),
+                "a frame without the discriminator field",
+            ),
+        }
+    }
+
+    fn frame(
+        &mut self,
+        now: herald_protocol::Timestamp,
+        key: &str,
+        frame: &Value,
+        rules: &[Rule],
+        room: Option<&str>,
+    ) {
+        let Some(rule) = rules.iter().find(|r| r.when == key).cloned() else {
+            let table = if room.is_some() {
+                "[[room_socket.on]]"
+            } else {
+                "[[socket.on]]"
+            };
             self.warn_once(
                 format!("unknown frame kind {key}"),
-                &format!("frame kind `{key}` has no [[socket.on]] rule in the profile"),
+                &format!("frame kind `{key}` has no {table} rule in the profile"),
             );
             return;
         };
@@ -93,7 +137,7 @@ impl Adapter {
             Some(path) => fields::get(frame, path).cloned().unwrap_or(Value::Null),
             None => frame.clone(),
         };
-        if let Err(detail) = self.apply_rule(now, &rule, frame, &obj) {
+        if let Err(detail) = self.apply_rule(now, &rule, frame, &obj, room) {
             self.warn_once(
                 format!("{key}: {detail}"),
                 &format!("frame `{key}`: {detail}"),
@@ -107,6 +151,7 @@ impl Adapter {
         rule: &Rule,
         frame: &Value,
         obj: &Value,
+        room: Option<&str>,
     ) -> Result<(), String> {
         let p = self.profile.clone();
         let me = self.me.clone();
@@ -115,7 +160,8 @@ impl Adapter {
         match rule.kind {
             RuleKind::Message => {
                 let f = p.message.as_ref().ok_or("no [message] table")?;
-                let hint = fields::rule_text(frame, field("room_id"));
+                let hint =
+                    fields::rule_text(frame, field("room_id")).or_else(|| room.map(str::to_owned));
                 let mut m =
                     fields::message(f, obj, hint.as_deref(), &me).map_err(|e| e.to_string())?;
                 self.confirm_send(&mut m);
@@ -163,7 +209,9 @@ impl Adapter {
                 }
             }
             RuleKind::RoomUnread => {
-                let room_id = fields::rule_text(obj, field("room_id")).ok_or("no room_id")?;
+                let room_id = fields::rule_text(obj, field("room_id"))
+                    .or_else(|| room.map(str::to_owned))
+                    .ok_or("no room_id")?;
                 let unread_count =
                     fields::rule_u32(obj, field("unread_count")).ok_or("no unread_count")?;
                 let up_to = self
@@ -179,7 +227,9 @@ impl Adapter {
                 }));
             }
             RuleKind::Typing => {
-                let room_id = fields::rule_text(obj, field("room_id")).ok_or("no room_id")?;
+                let room_id = fields::rule_text(obj, field("room_id"))
+                    .or_else(|| room.map(str::to_owned))
+                    .ok_or("no room_id")?;
                 let id = fields::rule_text(obj, field("user_id")).ok_or("no user_id")?;
                 let name = fields::rule_text(obj, field("user_name")).unwrap_or_else(|| id.clone());
                 let typing = fields::rule_bool(obj, field("typing")).ok_or("no typing flag")?;

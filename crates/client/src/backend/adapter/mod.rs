@@ -22,9 +22,12 @@
 mod catchup;
 mod inbound;
 mod outbound;
+mod room_sockets;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_room_sockets;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -82,6 +85,17 @@ pub enum AdapterOutput {
     /// Ask the backend for a sign of life: a WebSocket ping, which every WebSocket server
     /// answers (RFC 6455). Call [`Adapter::heard`] when anything arrives.
     Probe,
+    /// Open the room's own socket (`[room_socket]`) and report it with
+    /// [`Adapter::room_socket_open`], [`Adapter::room_socket_text`] and
+    /// [`Adapter::room_socket_closed`]. A room has at most one; an open one is never asked again.
+    OpenRoomSocket {
+        room_id: String,
+        request: SocketRequest,
+    },
+    /// Send this text on the room's socket.
+    SendRoom { room_id: String, text: String },
+    /// Close the room's socket; it is forgotten (no close report is needed).
+    CloseRoomSocket { room_id: String },
 }
 
 /// How to open the backend socket.
@@ -127,6 +141,13 @@ pub struct Adapter {
     /// its ping interval + grace without hearing anything, and many backends never ping.
     pub(crate) probe_every: Duration,
     pub(crate) probe_at: Option<Instant>,
+    /// The next `[sync]` poll (`sync.poll_secs`).
+    pub(crate) poll_at: Option<Instant>,
+    /// Rooms as last told to the engine: a poll sends only the ones that changed.
+    pub(crate) rooms_seen: HashMap<String, herald_protocol::wire::Room>,
+    /// The room open on screen (the only one whose room socket stays open without a send).
+    pub(crate) active_room: Option<String>,
+    pub(crate) room_sockets: HashMap<String, room_sockets::RoomSock>,
 }
 
 impl Adapter {
@@ -156,6 +177,10 @@ impl Adapter {
             pending_pings: Vec::new(),
             probe_every: Duration::from_secs(herald_protocol::wire::DEFAULT_PING_INTERVAL_SECS),
             probe_at: None,
+            poll_at: None,
+            rooms_seen: HashMap::new(),
+            active_room: None,
+            room_sockets: HashMap::new(),
         }
     }
 
@@ -170,27 +195,43 @@ impl Adapter {
         &self.epoch
     }
 
-    /// The socket to open: URL and headers with the token placed where the profile says.
-    pub fn socket_request(&self) -> SocketRequest {
-        let s = &self.profile.socket;
+    /// The stream socket to open: URL and headers with the token placed where the profile
+    /// says. `None`: the profile has no stream socket; its stream is the `[sync]` poll.
+    pub fn socket_request(&self) -> Option<SocketRequest> {
+        let s = self.profile.socket.as_ref()?;
         let mut url = self.fill(&s.url);
+        if self.profile.transport == Transport::Socketio && !url.contains("EIO=") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            url = format!("{url}{sep}{}", socketio::QUERY);
+        }
+        let headers = s
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), self.fill(v)))
+            .collect();
+        Some(self.socket_at(&url, s.origin.as_deref(), headers))
+    }
+
+    /// Whether the profile has a stream socket (else the `[sync]` poll is the stream).
+    pub fn has_stream_socket(&self) -> bool {
+        self.profile.socket.is_some()
+    }
+
+    /// A socket request for `url` (relative to the server, or absolute) with `Origin` (the
+    /// server's own unless the profile names one).
+    pub(crate) fn socket_at(
+        &self,
+        url: &str,
+        origin: Option<&str>,
+        mut headers: Vec<(String, String)>,
+    ) -> SocketRequest {
+        let mut url = url.to_owned();
         if !url.contains("://") {
             let ws = crate::login::ws_url(&self.http_base);
             let base = ws.trim_end_matches("/ws");
             url = format!("{base}{url}");
         }
-        if self.profile.transport == Transport::Socketio && !url.contains("EIO=") {
-            let sep = if url.contains('?') { '&' } else { '?' };
-            url = format!("{url}{sep}{}", socketio::QUERY);
-        }
-        let mut headers: Vec<(String, String)> = s
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), self.fill(v)))
-            .collect();
-        let origin = s
-            .origin
-            .as_deref()
+        let origin = origin
             .map(|o| self.fill(o))
             .unwrap_or_else(|| self.http_base.clone());
         headers.push(("Origin".to_owned(), origin));
@@ -199,7 +240,9 @@ impl Adapter {
 
     /// A new socket opened: forget the previous connection's state, keep what the engine holds.
     pub fn socket_open(&mut self, now: Instant, held: Held) {
-        self.ready = self.profile.transport == Transport::Websocket;
+        // Without a stream socket there is no handshake to wait for: the poll is the stream.
+        self.ready =
+            self.profile.transport == Transport::Websocket || self.profile.socket.is_none();
         self.hello = None;
         self.sync = None;
         self.live = false;
@@ -211,8 +254,20 @@ impl Adapter {
         self.pending_sends.clear();
         self.each_waiting.clear();
         self.pending_pings.clear();
-        self.probe_at = Some(now + self.probe_every);
+        self.close_room_sockets();
+        // Nothing to probe without a socket: a failed poll is what closes that stream.
+        self.probe_at = self
+            .profile
+            .socket
+            .is_some()
+            .then(|| now + self.probe_every);
+        self.poll_at = self.poll_every().map(|every| now + every);
         self.schedule_heartbeat(now);
+    }
+
+    /// `sync.poll_secs` as a duration.
+    fn poll_every(&self) -> Option<Duration> {
+        self.profile.sync.poll_secs.map(Duration::from_secs)
     }
 
     /// The socket closed.
@@ -225,6 +280,8 @@ impl Adapter {
         self.pending_sends.clear();
         self.pending_pings.clear();
         self.probe_at = None;
+        self.poll_at = None;
+        self.close_room_sockets();
     }
 
     /// The backend sent something (a frame, a WebSocket ping or pong): it is alive, so the
@@ -242,21 +299,38 @@ impl Adapter {
 
     /// When [`Adapter::handle_timeout`] is due next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.heartbeat_at, self.probe_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.heartbeat_at,
+            self.probe_at,
+            self.poll_at,
+            self.next_room_retry(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
-    /// Time passed: send the heartbeat and the liveness probe when due.
+    /// Time passed: send the heartbeat and the liveness probe, poll, retry room sockets.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let (Some(at), Some(every)) = (self.poll_at, self.poll_every()) {
+            if now >= at {
+                self.poll_at = Some(now + every);
+                self.start_poll();
+            }
+        }
+        self.room_retries_due(now);
         if let Some(at) = self.probe_at {
             if now >= at {
                 self.out.push_back(AdapterOutput::Probe);
                 self.probe_at = Some(now + self.probe_every);
             }
         }
-        if let (Some(at), Some(hb)) = (self.heartbeat_at, &self.profile.socket.heartbeat) {
+        let heartbeat = self
+            .profile
+            .socket
+            .as_ref()
+            .and_then(|s| s.heartbeat.as_ref());
+        if let (Some(at), Some(hb)) = (self.heartbeat_at, heartbeat) {
             if now >= at && self.ready {
                 let frame = self.render(&hb.frame, &|_| None);
                 self.send_frame(None, &frame);
@@ -269,8 +343,8 @@ impl Adapter {
         self.heartbeat_at = self
             .profile
             .socket
-            .heartbeat
             .as_ref()
+            .and_then(|s| s.heartbeat.as_ref())
             .map(|hb| now + Duration::from_secs(hb.every_secs.max(1)));
     }
 
@@ -344,6 +418,7 @@ impl Adapter {
                 }
             }
             Event::RoomCreated { room } | Event::RoomUpdated { room } => {
+                self.rooms_seen.insert(room.id.clone(), room.clone());
                 let head = self.held.rooms.entry(room.id.clone()).or_default();
                 if let Some(m) = &room.last_message {
                     if head

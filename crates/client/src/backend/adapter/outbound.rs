@@ -11,7 +11,7 @@ use herald_protocol::wire::{
 use serde_json::Value;
 
 use super::super::fields::{self, Me, Var};
-use super::super::profile::Action;
+use super::super::profile::{Action, Via};
 use super::{Adapter, AdapterOutput, HttpAnswer};
 
 /// What a REST call the adapter started is for.
@@ -47,6 +47,10 @@ pub(crate) enum Purpose {
     ReadEach {
         group: String,
     },
+    /// The newest messages of a room whose socket just opened; see `room_sockets.rs`.
+    RoomOpened {
+        room_id: String,
+    },
 }
 
 /// A message sent on the socket, waiting for the backend's echo to confirm it.
@@ -56,6 +60,9 @@ pub(crate) struct PendingSend {
     pub client_msg_id: String,
     pub room_id: String,
     pub text: String,
+    /// The frame for the room's socket (`via = "room_socket"`), sent again each time that
+    /// socket opens until the echo arrives; `None`: sent once on the stream socket.
+    pub frame: Option<String>,
 }
 
 impl Adapter {
@@ -65,6 +72,10 @@ impl Adapter {
             ClientFrame::Hello(h) => {
                 self.hello = Some(h);
                 self.maybe_start_sync(now);
+            }
+            ClientFrame::Ping(r) if self.profile.socket.is_none() => {
+                // No socket to be half-open: a poll that fails is what closes this stream.
+                self.reply_ok(&r.id, &Empty {});
             }
             ClientFrame::Ping(r) => {
                 if self.pending_pings.len() < 8 {
@@ -84,7 +95,8 @@ impl Adapter {
                 let Some(action) = self.profile.actions.send_message.clone() else {
                     return self.unsupported(&r.id, "sending messages");
                 };
-                if action.frame.is_some() {
+                if let (Some(frame), Via::RoomSocket) = (&action.frame, action.via) {
+                    let text = self.render(frame, &vars).to_string();
                     self.pending_sends
                         .retain(|s| s.client_msg_id != p.client_msg_id);
                     self.pending_sends.push(PendingSend {
@@ -92,6 +104,18 @@ impl Adapter {
                         client_msg_id: p.client_msg_id.clone(),
                         room_id: p.room_id.clone(),
                         text: p.text.clone(),
+                        frame: Some(text.clone()),
+                    });
+                    self.send_via_room(&p.room_id, text);
+                } else if action.frame.is_some() {
+                    self.pending_sends
+                        .retain(|s| s.client_msg_id != p.client_msg_id);
+                    self.pending_sends.push(PendingSend {
+                        req: r.id.clone(),
+                        client_msg_id: p.client_msg_id.clone(),
+                        room_id: p.room_id.clone(),
+                        text: p.text.clone(),
+                        frame: None,
                     });
                     self.run_action(&action, &vars, None);
                 } else {
@@ -176,6 +200,10 @@ impl Adapter {
             }
             ClientFrame::Typing(t) => {
                 if let Some(action) = self.profile.actions.typing.clone() {
+                    // Typing is momentary: never a reason to open a room's socket.
+                    if action.via == Via::RoomSocket && !self.room_socket_ready(&t.room_id) {
+                        return;
+                    }
                     let vars = |n: &str| match n {
                         "room_id" => Some(Var::Text(t.room_id.clone())),
                         "typing" => Some(Var::Bool(t.typing)),
@@ -198,7 +226,16 @@ impl Adapter {
     ) -> bool {
         if let Some(frame) = &action.frame {
             let frame = self.render(frame, vars);
-            self.send_frame(action.event.as_deref(), &frame);
+            match (action.via, vars("room_id")) {
+                (Via::Socket, _) => self.send_frame(action.event.as_deref(), &frame),
+                (Via::RoomSocket, Some(Var::Text(room_id))) => {
+                    self.send_room_frame(&room_id, frame.to_string())
+                }
+                (Via::RoomSocket, _) => self.warn_once(
+                    "room_socket action without a room".into(),
+                    "an action with via = \"room_socket\" for a request that names no room",
+                ),
+            }
             return false;
         }
         let (Some(method), Some(path)) = (&action.method, &action.path) else {
@@ -379,6 +416,7 @@ impl Adapter {
                     }
                 }
             }
+            Purpose::RoomOpened { room_id } => self.room_opened_answer(&room_id, answer.ok()),
             Purpose::FriendRequest { req } => match answer {
                 Ok(body) => {
                     let f = self.profile.friend_request.clone();
@@ -494,6 +532,10 @@ impl Adapter {
             let s = self.pending_sends.remove(pos);
             m.client_msg_id = Some(s.client_msg_id);
             self.reply_ok(&s.req, &SendMessageOk { message: m.clone() });
+            if s.frame.is_some() {
+                // Its room's socket may be needed no more.
+                self.reconcile_rooms();
+            }
         }
     }
 
@@ -543,7 +585,7 @@ impl Adapter {
             ))));
     }
 
-    fn reply_err(&mut self, req: &str, code: ErrorCode, msg: &str) {
+    pub(crate) fn reply_err(&mut self, req: &str, code: ErrorCode, msg: &str) {
         self.out
             .push_back(AdapterOutput::Engine(ServerFrame::Reply(Reply::error(
                 req, code, msg,

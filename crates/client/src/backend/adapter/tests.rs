@@ -14,9 +14,9 @@ use time::macros::datetime;
 use super::{Adapter, AdapterOutput, Held, HttpAnswer, HttpRequest};
 use crate::backend::Profile;
 
-const NOW: Timestamp = datetime!(2026-12-02 10:00 UTC);
+pub(super) const NOW: Timestamp = datetime!(2026-12-02 10:00 UTC);
 
-fn adapter(profile: &str, me: (&str, &str)) -> Adapter {
+pub(super) fn adapter(profile: &str, me: (&str, &str)) -> Adapter {
     let (p, _) = Profile::resolve(profile).unwrap();
     Adapter::new(
         Arc::new(p),
@@ -29,11 +29,11 @@ fn adapter(profile: &str, me: (&str, &str)) -> Adapter {
     )
 }
 
-fn drain(a: &mut Adapter) -> Vec<AdapterOutput> {
+pub(super) fn drain(a: &mut Adapter) -> Vec<AdapterOutput> {
     std::iter::from_fn(|| a.poll_output()).collect()
 }
 
-fn hello(a: &mut Adapter, resume: Option<u64>) {
+pub(super) fn hello(a: &mut Adapter, resume: Option<u64>) {
     let resume = resume.map(|seq| StreamPosition {
         epoch: a.epoch().to_owned(),
         seq,
@@ -47,7 +47,7 @@ fn hello(a: &mut Adapter, resume: Option<u64>) {
     );
 }
 
-fn https(out: &[AdapterOutput]) -> Vec<(u64, HttpRequest)> {
+pub(super) fn https(out: &[AdapterOutput]) -> Vec<(u64, HttpRequest)> {
     out.iter()
         .filter_map(|o| match o {
             AdapterOutput::Http { id, request } => Some((*id, request.clone())),
@@ -56,7 +56,7 @@ fn https(out: &[AdapterOutput]) -> Vec<(u64, HttpRequest)> {
         .collect()
 }
 
-fn engine_frames(out: &[AdapterOutput]) -> Vec<ServerFrame> {
+pub(super) fn engine_frames(out: &[AdapterOutput]) -> Vec<ServerFrame> {
     out.iter()
         .filter_map(|o| match o {
             AdapterOutput::Engine(f) => Some(f.clone()),
@@ -65,7 +65,7 @@ fn engine_frames(out: &[AdapterOutput]) -> Vec<ServerFrame> {
         .collect()
 }
 
-fn ok(body: Value) -> Result<HttpAnswer, String> {
+pub(super) fn ok(body: Value) -> Result<HttpAnswer, String> {
     Ok(HttpAnswer { status: 200, body })
 }
 
@@ -535,7 +535,7 @@ fn bad_backend_frames_are_skipped_and_the_socket_kept() {
 #[test]
 fn socket_urls_carry_the_token_where_the_profile_says_and_an_origin() {
     let a = adapter("seed-001", ("1", "alice"));
-    let r = a.socket_request();
+    let r = a.socket_request().unwrap();
     assert_eq!(
         r.url,
         "ws://127.0.0.1:9/ws/notifications/?user_id=1&token=tok"
@@ -545,7 +545,7 @@ fn socket_urls_carry_the_token_where_the_profile_says_and_an_origin() {
         .contains(&("Origin".into(), "http://127.0.0.1:9".into())));
     let a = adapter("ventree", ("u1", "Alice"));
     assert_eq!(
-        a.socket_request().url,
+        a.socket_request().unwrap().url,
         "ws://127.0.0.1:9/socket.io/?EIO=4&transport=websocket"
     );
 }
