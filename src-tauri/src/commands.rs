@@ -54,8 +54,20 @@ async fn handle<R: Runtime>(
             username,
             password,
             backend,
+            token,
         } => {
             let server_url = server_url.trim().to_owned();
+            if let Some(token) = token {
+                if server_url.is_empty() || token.trim().is_empty() {
+                    return Err(UiError::new(
+                        ErrorCode::InvalidInput,
+                        "Enter the server address and paste your token.",
+                    ));
+                }
+                return shell
+                    .login_with_token(&server_url, backend.as_deref(), &token)
+                    .await;
+            }
             if server_url.is_empty() || username.trim().is_empty() {
                 return Err(UiError::new(
                     ErrorCode::InvalidInput,

@@ -185,6 +185,27 @@ impl<R: Runtime> Shell<R> {
             .client
             .login_to(server_url, backend, username, password)
             .await?;
+        self.signed_in(server_url, &resp);
+        Ok(UiReply::Ack)
+    }
+
+    /// Signs in to a profile backend with a pasted token; kept like a password sign-in's.
+    pub async fn login_with_token(
+        &self,
+        server_url: &str,
+        backend: Option<&str>,
+        token: &str,
+    ) -> Result<UiReply, UiError> {
+        let resp = self
+            .client
+            .login_with_token(server_url, backend, token)
+            .await?;
+        self.signed_in(server_url, &resp);
+        Ok(UiReply::Ack)
+    }
+
+    /// Keeps a new session's token (keyring) and server URL (the form's next prefill).
+    fn signed_in(&self, server_url: &str, resp: &herald_protocol::wire::LoginResponse) {
         log::info!("signed in to {server_url} as {}", resp.user.name);
         if let Err(e) = self.vault.save(&resp.token) {
             log::error!("{e}; the session lasts until the app quits");
@@ -192,7 +213,6 @@ impl<R: Runtime> Shell<R> {
         if let Err(e) = self.settings_file.set_last_server_url(server_url) {
             log::warn!("{e}");
         }
-        Ok(UiReply::Ack)
     }
 
     /// Signs out and forgets the token.

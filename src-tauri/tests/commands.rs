@@ -186,6 +186,7 @@ fn login_to_an_unreachable_server_fails_with_server_unreachable_and_keeps_no_tok
             username: "alice".into(),
             password: "herald".into(),
             backend: None,
+            token: None,
         })
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::ServerUnreachable);
@@ -202,6 +203,7 @@ fn login_without_a_username_is_invalid_input() {
             username: " ".into(),
             password: "x".into(),
             backend: None,
+            token: None,
         })
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidInput);

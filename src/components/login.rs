@@ -1,6 +1,7 @@
 //! The sign-in screen: server URL (prefilled with the last one used), the backend it is
-//! (herald-server, a built-in profile or a profile file: docs/backends.md), username, password,
-//! progress while signing in, and errors that say what to do.
+//! (herald-server, a built-in profile or a profile file: docs/backends.md), username and
+//! password or, for a backend behind a web sign-in (SSO), a pasted token; progress while
+//! signing in, and errors that say what to do.
 
 use herald_protocol::ipc::{ErrorCode, Session, UiCommand, UiError, UiReply, BACKENDS};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -40,6 +41,29 @@ pub fn username_label(choice: &str) -> &'static str {
         .unwrap_or("Username")
 }
 
+/// What the form says after "Detect": the first guess is preselected, the others named.
+pub fn detected_text(names: &[String]) -> String {
+    let label = |n: &String| {
+        BACKENDS
+            .iter()
+            .find(|b| b.name == n.as_str())
+            .map(|b| b.label.to_owned())
+            .unwrap_or_else(|| n.clone())
+    };
+    match names {
+        [] => {
+            "No backend Herald knows answered at this address: choose it below, or a profile file."
+                .to_owned()
+        }
+        [one] => format!("This server looks like: {}.", label(one)),
+        [first, rest @ ..] => format!(
+            "This server looks like: {} (or: {}).",
+            label(first),
+            rest.iter().map(label).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 /// What a person reads when signing in failed.
 pub fn login_error_text(e: &UiError) -> String {
     match e.code {
@@ -69,7 +93,11 @@ pub fn login() -> Html {
     let password = use_state(String::new);
     let backend = use_state(|| "herald".to_owned());
     let profile_path = use_state(String::new);
+    let use_token = use_state(|| false);
+    let token = use_state(String::new);
     let busy = use_state(|| false);
+    let detected = use_state(|| None::<String>);
+    let detecting = use_state(|| false);
     let error = use_state(|| None::<String>);
     let touched_server = use_mut_ref(|| false);
     let last_backend = use_selector(|s: &SessionState| s.backend.kind.clone());
@@ -109,6 +137,45 @@ pub fn login() -> Html {
         })
     };
 
+    let on_use_token = {
+        let use_token = use_token.clone();
+        Callback::from(move |e: Event| {
+            use_token.set(e.target_unchecked_into::<HtmlInputElement>().checked());
+        })
+    };
+    // herald-server has no pasted tokens; every profile backend may (`[login.paste]`).
+    let token_mode = *use_token && *backend != "herald";
+
+    let on_detect = {
+        let (server, backend) = (server.clone(), backend.clone());
+        let (detected, detecting) = (detected.clone(), detecting.clone());
+        Callback::from(move |_: MouseEvent| {
+            if *detecting {
+                return;
+            }
+            detecting.set(true);
+            let cmd = UiCommand::DetectBackend {
+                server_url: server.trim().to_owned(),
+            };
+            let (backend, detected, detecting) =
+                (backend.clone(), detected.clone(), detecting.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let text = match bridge::dispatch(cmd).await {
+                    Ok(UiReply::DetectedBackends { names }) => {
+                        if let Some(first) = names.first() {
+                            backend.set(first.clone());
+                        }
+                        detected_text(&names)
+                    }
+                    Ok(_) => detected_text(&[]),
+                    Err(e) => e.message,
+                };
+                detected.set(Some(text));
+                detecting.set(false);
+            });
+        })
+    };
+
     let on_backend = {
         let backend = backend.clone();
         Callback::from(move |e: Event| {
@@ -119,13 +186,19 @@ pub fn login() -> Html {
     let onsubmit = {
         let (server, username, password) = (server.clone(), username.clone(), password.clone());
         let (backend, profile_path) = (backend.clone(), profile_path.clone());
-        let (busy, error) = (busy.clone(), error.clone());
+        let (busy, error, token) = (busy.clone(), error.clone(), token.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
                 return;
             }
-            if username.trim().is_empty() || password.is_empty() || server.trim().is_empty() {
+            if token_mode && (token.trim().is_empty() || server.trim().is_empty()) {
+                error.set(Some("Enter the server URL and paste your token".into()));
+                return;
+            }
+            if !token_mode
+                && (username.trim().is_empty() || password.is_empty() || server.trim().is_empty())
+            {
                 error.set(Some(
                     "Enter the server URL, your username and password".into(),
                 ));
@@ -145,6 +218,7 @@ pub fn login() -> Html {
                 username: username.trim().to_owned(),
                 password: (*password).clone(),
                 backend: chosen,
+                token: token_mode.then(|| token.trim().to_owned()),
             };
             let (busy, error, session) = (busy.clone(), error.clone(), session.clone());
             wasm_bindgen_futures::spawn_local(async move {
@@ -161,6 +235,8 @@ pub fn login() -> Html {
                             }
                         }
                     }
+                    // A refused token is not a wrong password: the core's message says which.
+                    Err(e) if token_mode => error.set(Some(e.message.clone())),
                     Err(e) => error.set(Some(login_error_text(&e))),
                 }
                 busy.set(false);
@@ -191,6 +267,15 @@ pub fn login() -> Html {
                         <option value={PROFILE_FILE} selected={*backend == PROFILE_FILE}>{ "Another backend (profile file)…" }</option>
                     </select>
                 </label>
+                <p class="detect-line muted small">
+                    <button type="button" class="link-button" data-testid="login-detect" disabled={*busy || *detecting}
+                        onclick={on_detect}>
+                        { if *detecting { "Asking the server…" } else { "Detect from the server address" } }
+                    </button>
+                    if let Some(text) = &*detected {
+                        <span data-testid="login-detect-result">{ text.clone() }</span>
+                    }
+                </p>
                 if *backend == PROFILE_FILE {
                     <label class="field">
                         <span>{ "Profile file" }</span>
@@ -198,16 +283,31 @@ pub fn login() -> Html {
                             placeholder="/path/to/backend.toml" disabled={*busy} oninput={field(&profile_path, None)} />
                     </label>
                 }
-                <label class="field">
-                    <span>{ username_label(&backend) }</span>
-                    <input type="text" name="username" value={(*username).clone()} data-testid="login-username"
-                        autocomplete="username" disabled={*busy} oninput={field(&username, None)} />
-                </label>
-                <label class="field">
-                    <span>{ "Password" }</span>
-                    <input type="password" name="password" value={(*password).clone()} data-testid="login-password"
-                        autocomplete="current-password" disabled={*busy} oninput={field(&password, None)} />
-                </label>
+                if *backend != "herald" {
+                    <label class="check">
+                        <input type="checkbox" name="use-token" checked={*use_token} data-testid="login-use-token"
+                            disabled={*busy} onchange={on_use_token} />
+                        <span>{ "Sign in with a token from the web app (SSO)" }</span>
+                    </label>
+                }
+                if token_mode {
+                    <label class="field">
+                        <span>{ "Token" }</span>
+                        <input type="password" name="token" value={(*token).clone()} data-testid="login-token"
+                            autocomplete="off" spellcheck="false" disabled={*busy} oninput={field(&token, None)} />
+                    </label>
+                } else {
+                    <label class="field">
+                        <span>{ username_label(&backend) }</span>
+                        <input type="text" name="username" value={(*username).clone()} data-testid="login-username"
+                            autocomplete="username" disabled={*busy} oninput={field(&username, None)} />
+                    </label>
+                    <label class="field">
+                        <span>{ "Password" }</span>
+                        <input type="password" name="password" value={(*password).clone()} data-testid="login-password"
+                            autocomplete="current-password" disabled={*busy} oninput={field(&password, None)} />
+                    </label>
+                }
                 if let Some(err) = &*error {
                     <p class="form-error" role="alert" data-testid="login-error">{ icon(Icon::Alert) }<span>{ err.clone() }</span></p>
                 }
@@ -254,6 +354,20 @@ mod tests {
         assert!(backend_for(PROFILE_FILE, "  ").is_err());
         assert_eq!(username_label("ventree"), "Email");
         assert_eq!(username_label(PROFILE_FILE), "Username");
+    }
+
+    #[test]
+    fn detection_names_its_guess_and_the_alternatives() {
+        assert!(detected_text(&[]).starts_with("No backend"));
+        assert_eq!(
+            detected_text(&["artchive".into()]),
+            "This server looks like: Artchive (Django Channels)."
+        );
+        let both = detected_text(&["ecleaner".into(), "ecleaner-asis".into()]);
+        assert!(
+            both.contains("(or: E-Cleaner job chat, a socket per room (as-is))"),
+            "{both}"
+        );
     }
 
     #[test]

@@ -152,10 +152,22 @@ def main():
             ui.click("[data-testid=bell-button]")
             return {"backend": len(st["notifications"])}
 
-        def sign_in_to_ecleaner():
+        def detect_the_backend_from_its_address():
             ui.click("[data-testid=user-button]")
             ui.click("[data-testid=menu-sign-out]")
             ui.el("[data-testid=login-submit]", timeout=20)
+            choose_backend("herald")
+            ui.type("[data-testid=login-server]", ecleaner.url)
+            ui.click("[data-testid=login-detect]")
+            said = wait_until("the detection's answer", lambda: ui.text_of("[data-testid=login-detect-result]"),
+                              timeout=20)
+            assert "E-Cleaner" in said, said
+            chosen = ui.js("return document.querySelector('[data-testid=login-backend]').value;")
+            assert chosen == "ecleaner", chosen
+            screenshot(artifacts, "backends-detect.png")
+            return {"said": said, "chosen": chosen}
+
+        def sign_in_to_ecleaner():
             v = sign_in(ecleaner.url, "ecleaner", "alice")
             ui.click("[data-testid=chat-button]")
             ui.el("[data-testid=chat-panel]")
@@ -186,7 +198,9 @@ def main():
         check("sign in to a Socket.IO backend (ventree) through the form", sign_in_to_ventree)
         check("a low-stock event -> toast with View, native notification, bell badge", low_stock_toasts_and_notifies)
         check("mark all read in the notification center reaches the backend", mark_all_read_reaches_the_backend)
-        check("sign out, sign in to a Django Channels job chat (ecleaner): rooms with unread", sign_in_to_ecleaner)
+        check("sign out; Detect names the E-Cleaner backend from its address and preselects it",
+              detect_the_backend_from_its_address)
+        check("sign in to a Django Channels job chat (ecleaner): rooms with unread", sign_in_to_ecleaner)
         check("bob's message shows in the open job room; alice's reply is stored once", chat_in_a_job_room)
     finally:
         if herald is not None:

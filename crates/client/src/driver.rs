@@ -112,14 +112,25 @@ impl ClientHandle {
                 username,
                 password,
                 backend,
-            } => self
-                .login_to(&server_url, backend.as_deref(), &username, &password)
-                .await
-                .map(|_| UiReply::Ack),
+                token,
+            } => match token {
+                Some(token) => {
+                    self.login_with_token(&server_url, backend.as_deref(), &token)
+                        .await
+                }
+                None => {
+                    self.login_to(&server_url, backend.as_deref(), &username, &password)
+                        .await
+                }
+            }
+            .map(|_| UiReply::Ack),
             UiCommand::Logout => {
                 self.tx.send(Input::Logout).map_err(|_| stopped())?;
                 Ok(UiReply::Ack)
             }
+            UiCommand::DetectBackend { server_url } => Ok(UiReply::DetectedBackends {
+                names: backend::detect::detect(&server_url).await,
+            }),
             cmd => {
                 let (tx, rx) = oneshot::channel();
                 self.tx
@@ -162,6 +173,32 @@ impl ClientHandle {
         self.use_backend_session(
             server_url,
             backend.map(str::to_owned),
+            resp.user.clone(),
+            resp.token.clone(),
+        )?;
+        Ok(resp)
+    }
+
+    /// Signs in to a profile backend with a token the person pasted (`[login.paste]`), then
+    /// connects. herald-server tokens come from its sign-in only.
+    pub async fn login_with_token(
+        &self,
+        server_url: &str,
+        backend: Option<&str>,
+        token: &str,
+    ) -> Result<LoginResponse, UiError> {
+        let Some(backend) = backend.filter(|b| !b.is_empty() && *b != backend::HERALD) else {
+            return Err(UiError::new(
+                ErrorCode::InvalidInput,
+                "Herald servers are signed in to with a password; choose the backend the token is from.",
+            ));
+        };
+        let (profile, _) = Profile::resolve(backend)
+            .map_err(|e| UiError::new(ErrorCode::InvalidInput, e.to_string()))?;
+        let resp = backend::http::login_with_token(&profile, server_url, token).await?;
+        self.use_backend_session(
+            server_url,
+            Some(backend.to_owned()),
             resp.user.clone(),
             resp.token.clone(),
         )?;

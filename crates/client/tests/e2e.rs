@@ -483,3 +483,24 @@ fn a_client_killed_mid_send_resends_each_outbox_message_exactly_once() {
     server_rt.block_on(assert_store_matches_server(&db, &server, &alice, &room.id));
     server_rt.block_on(server.shutdown());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_form_detects_a_herald_server_and_nothing_at_a_closed_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = testing::spawn(server_config(&dir.path().join("server.db")))
+        .await
+        .unwrap();
+    let url = format!("http://{}", server.addr);
+    assert_eq!(
+        herald_client::backend::detect::detect(&url).await,
+        vec!["herald".to_owned()]
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    assert!(
+        herald_client::backend::detect::detect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .is_empty()
+    );
+}

@@ -452,6 +452,10 @@ pub enum UiCommand {
         /// name (`seed-001`, `ventree`, `artchive`, `ecleaner`, `ecleaner-asis`) or a profile file's path.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         backend: Option<String>,
+        /// A pasted token instead of a password (a profile with `[login.paste]`, e.g. a
+        /// backend behind a web SSO page); `username` and `password` are then ignored.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
     },
     Logout,
     OpenRoom {
@@ -519,6 +523,11 @@ pub enum UiCommand {
     OpenUrl {
         url: String,
     },
+    /// Guesses which backend `server_url` is (a few unauthenticated GETs), for the sign-in
+    /// form to preselect; answered by [`UiReply::DetectedBackends`].
+    DetectBackend {
+        server_url: String,
+    },
 }
 
 /// A successful command's answer.
@@ -531,6 +540,11 @@ pub enum UiReply {
     ViewState(Box<ViewState>),
     Settings(Settings),
     Update(UpdateStatus),
+    /// [`UiCommand::DetectBackend`]'s answer: [`BACKENDS`] names, most likely first; empty
+    /// when nothing known answered.
+    DetectedBackends {
+        names: Vec<String>,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------

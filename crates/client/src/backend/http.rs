@@ -123,15 +123,24 @@ pub async fn login(
 ) -> Result<LoginResponse, UiError> {
     let base = http_base(server_url);
     let l = &profile.login;
-    let body = fields::render(&l.body, &|n| match n {
+    let (Some(path), Some(body)) = (&l.path, &l.body) else {
+        return Err(UiError::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "The {} backend is signed in to with a token, not a password: paste the token from its web app.",
+                profile.name
+            ),
+        ));
+    };
+    let body = fields::render(body, &|n| match n {
         "username" => Some(Var::Text(username.to_owned())),
         "password" => Some(Var::Text(password.to_owned())),
         _ => None,
     });
-    let url = if l.path.contains("://") {
-        l.path.clone()
+    let url = if path.contains("://") {
+        path.clone()
     } else {
-        format!("{base}{}", l.path)
+        format!("{base}{path}")
     };
     let unreachable = |e: String| {
         UiError::new(
@@ -189,8 +198,8 @@ pub async fn login(
             return Err(UiError::new(
                 ErrorCode::ServerUnreachable,
                 format!(
-                    "{base} has no sign-in at {} (it answered {}). Is this a {} backend? Choose the backend that matches the server.",
-                    l.path, answer.status, profile.name
+                    "{base} has no sign-in at {path} (it answered {}). Is this a {} backend? Choose the backend that matches the server.",
+                    answer.status, profile.name
                 ),
             ))
         }
@@ -226,9 +235,141 @@ pub async fn login(
     })
 }
 
+/// Signs in with a token the person pasted (`[login.paste]`): asks the backend who it belongs
+/// to, or reads the JWT's claims. The token is kept exactly as pasted (trimmed).
+pub async fn login_with_token(
+    profile: &Profile,
+    server_url: &str,
+    token: &str,
+) -> Result<LoginResponse, UiError> {
+    let token = token.trim();
+    let Some(paste) = &profile.login.paste else {
+        return Err(UiError::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "The {} profile takes no pasted token (it has no [login.paste]); sign in with your password.",
+                profile.name
+            ),
+        ));
+    };
+    if token.is_empty() || token.len() > 16 * 1024 || token.contains(char::is_whitespace) {
+        return Err(UiError::new(
+            ErrorCode::InvalidInput,
+            "Paste the whole token: one line, no spaces.",
+        ));
+    }
+    let base = http_base(server_url);
+    let who = match &paste.path {
+        Some(path) => {
+            let fill = |t: &str| {
+                fields::fill(t, |n| match n {
+                    "token" => Some(token.to_owned()),
+                    _ => None,
+                })
+            };
+            let url = if path.contains("://") {
+                path.clone()
+            } else {
+                format!("{base}{path}")
+            };
+            let headers = profile
+                .rest
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), fill(v)))
+                .chain([("Origin".to_owned(), base.clone())])
+                .collect();
+            let answer = execute(HttpRequest {
+                method: "GET".into(),
+                url: fill(&url),
+                headers,
+                body: None,
+            })
+            .await
+            .map_err(|e| {
+                UiError::new(
+                    ErrorCode::ServerUnreachable,
+                    format!("Could not reach {base} ({e}). Check the server address and your network, then try again."),
+                )
+            })?;
+            match answer.status {
+                200..=299 => answer.body,
+                401 | 403 => return Err(refused_token()),
+                s => {
+                    return Err(UiError::new(
+                        ErrorCode::ServerUnreachable,
+                        format!("The server answered {s} when asked whose token this is. Try again in a moment."),
+                    ))
+                }
+            }
+        }
+        None => jwt_claims(token).ok_or_else(|| {
+            UiError::new(
+                ErrorCode::InvalidInput,
+                "This is not a token the backend issued (a JWT: three parts separated by dots). Copy it again.",
+            )
+        })?,
+    };
+    let text = |path: &str| fields::get(&who, path).and_then(fields::text);
+    let id = text(&paste.user_id).ok_or_else(|| {
+        UiError::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "The token names no user at `{}`; the {} profile's [login.paste] does not match this backend.",
+                paste.user_id, profile.name
+            ),
+        )
+    })?;
+    let name = paste
+        .user_name
+        .as_deref()
+        .and_then(text)
+        .unwrap_or_else(|| id.clone());
+    Ok(LoginResponse {
+        token: token.to_owned(),
+        user: User { id, name },
+    })
+}
+
+fn refused_token() -> UiError {
+    UiError::new(
+        ErrorCode::Unauthorized,
+        "The backend refused this token (expired or revoked). Copy a fresh one and try again.",
+    )
+}
+
+/// The payload of a JWT, unverified (the backend verifies it on every call).
+fn jwt_claims(token: &str) -> Option<serde_json::Value> {
+    use base64::Engine as _;
+    let mut parts = token.split('.');
+    let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .filter(serde_json::Value::is_object)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_jwt_payload_is_read_and_anything_else_refused() {
+        // {"alg":"HS256"} . {"user_id":7,"username":"alice"} . signature
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjo3LCJ1c2VybmFtZSI6ImFsaWNlIn0.c2ln";
+        assert_eq!(
+            jwt_claims(token),
+            Some(serde_json::json!({"user_id": 7, "username": "alice"}))
+        );
+        for bad in ["", "abc", "a.b", "a.b.c.d", "a.!!!.c", "a.bnVsbA.c"] {
+            assert_eq!(jwt_claims(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn set_cookie_headers_become_one_cookie_header_with_the_newest_value() {

@@ -7,6 +7,7 @@
 //! by the driver. The driver still owns the one socket.
 
 pub mod adapter;
+pub mod detect;
 pub mod fields;
 pub mod http;
 pub mod profile;

@@ -91,19 +91,44 @@ pub struct Profile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
-    pub path: String,
+    /// The password sign-in endpoint; absent for a backend signed in to only by a pasted
+    /// token (`[login.paste]`, e.g. behind a web SSO page).
+    #[serde(default)]
+    pub path: Option<String>,
     /// JSON body template; `{username}` and `{password}` are filled in.
-    pub body: toml::Value,
+    #[serde(default)]
+    pub body: Option<toml::Value>,
     /// Path of the token in the answer (token sign-in); absent with `session`.
     #[serde(default)]
     pub token: Option<String>,
+    #[serde(default)]
     pub user_id: String,
+    #[serde(default)]
     pub user_name: String,
+    /// Signing in with a token the person pastes (from the web app, an SSO page).
+    #[serde(default)]
+    pub paste: Option<PasteLogin>,
     /// Cookie sign-in instead of a token: Django's session + CSRF, which Channels'
     /// `AuthMiddlewareStack` reads on the socket. The cookies become `{token}` (a `Cookie`
     /// header value) and the CSRF cookie's value `{csrf}`.
     #[serde(default)]
     pub session: Option<SessionLogin>,
+}
+
+/// `[login.paste]`: who a pasted token belongs to. With `path`, a `GET` (with the `[rest]`
+/// headers, `{token}` filled in) answers the user; without, the token is a JWT and the paths
+/// are claims of its payload (read, not verified: the backend verifies it on every call, and
+/// a refused token shows the sign-in form again).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasteLogin {
+    #[serde(default)]
+    pub path: Option<String>,
+    pub user_id: String,
+    /// Absent, or absent from the answer: the user is shown as their id until the backend
+    /// names them.
+    #[serde(default)]
+    pub user_name: Option<String>,
 }
 
 /// `[login.session]`.
@@ -505,7 +530,35 @@ impl Profile {
                 "write a short name without spaces, e.g. name = \"acme\"",
             ));
         }
+        match (&self.login.path, &self.login.body, &self.login.paste) {
+            (None, _, None) => {
+                return Err(bad(
+                    "login.path",
+                    "write the sign-in endpoint, e.g. path = \"/api/auth/login/\", or add [login.paste] for a pasted token",
+                ))
+            }
+            (Some(_), None, _) => {
+                return Err(bad(
+                    "login.body",
+                    "write the sign-in body, e.g. body = { username = \"{username}\", password = \"{password}\" }",
+                ))
+            }
+            (Some(_), Some(_), _) if self.login.user_id.is_empty() => {
+                return Err(bad(
+                    "login.user_id",
+                    "write where the user's id is in the sign-in answer, e.g. user_id = \"user.id\"",
+                ))
+            }
+            _ => {}
+        }
+        if self.login.paste.is_some() && self.login.session.is_some() {
+            return Err(bad(
+                "login.paste",
+                "a pasted token travels as {token}; a cookie sign-in ([login.session]) has none: remove one",
+            ));
+        }
         match (&self.login.token, &self.login.session) {
+            (None, None) if self.login.path.is_none() => {}
             (None, None) => {
                 return Err(bad(
                     "login.token",
@@ -794,7 +847,10 @@ mod tests {
 
     #[test]
     fn a_sign_in_needs_a_token_path_or_session_cookies_but_not_both() {
-        let token = include_str!("builtin/artchive.toml");
+        let token = include_str!("builtin/artchive.toml").replace(
+            "# A token pasted from the web app: its JWT names the user (`user_id` claim).\n[login.paste]\nuser_id = \"user_id\"\n",
+            "",
+        );
         let neither = token.replace("token = \"access\"\n", "");
         let err = Profile::parse(&neither, &Source::File("p.toml".into())).unwrap_err();
         assert!(err.to_string().contains("key `login.token`"), "{err}");
@@ -814,6 +870,19 @@ mod tests {
             (s.csrf_cookie.as_str(), s.csrf_header.as_str()),
             ("csrftoken", "X-CSRFToken")
         );
+    }
+
+    #[test]
+    fn a_profile_for_a_sso_backend_signs_in_only_by_a_pasted_token() {
+        let text = base_without_actions()
+            .replace("path = \"/login\"\nbody = { u = \"{username}\", p = \"{password}\" }\ntoken = \"token\"\nuser_id = \"user.id\"\nuser_name = \"user.name\"\n", "[login.paste]\nuser_id = \"sub\"\n");
+        let p = Profile::parse(&text, &Source::File("sso.toml".into())).unwrap();
+        assert!(p.login.path.is_none());
+        assert_eq!(p.login.paste.unwrap().user_id, "sub");
+        // Neither a password sign-in nor a pasted token: the error says to write one
+        let none = text.replace("[login.paste]\nuser_id = \"sub\"\n", "");
+        let err = Profile::parse(&none, &Source::File("sso.toml".into())).unwrap_err();
+        assert!(err.to_string().contains("key `login.path`"), "{err}");
     }
 
     #[test]

@@ -28,13 +28,22 @@ enum Cmd {
         #[arg(long)]
         server: String,
         /// The backend: `herald` (herald-server, the default), a built-in profile (`seed-001`,
-        /// `ventree`, `artchive`, `ecleaner`) or the path of a profile file (docs/backends.md).
+        /// `ventree`, `artchive`, `ecleaner`, `ecleaner-asis`) or the path of a profile file (docs/backends.md).
         #[arg(long, default_value = "herald")]
         backend: String,
-        #[arg(long)]
+        #[arg(long, required_unless_present = "token", default_value = "")]
         username: String,
-        #[arg(long, env = "HERALD_PASSWORD")]
+        #[arg(
+            long,
+            env = "HERALD_PASSWORD",
+            required_unless_present = "token",
+            default_value = ""
+        )]
         password: String,
+        /// A token pasted from the backend's web app instead of a password (profiles with
+        /// `[login.paste]`: backends behind a web SSO sign-in).
+        #[arg(long, env = "HERALD_TOKEN")]
+        token: Option<String>,
     },
     /// Print every UI event as one JSON line.
     Tail {
@@ -146,15 +155,29 @@ async fn main() -> anyhow::Result<()> {
             backend,
             username,
             password,
+            token,
         } => {
             let mut store = open_store(&cli.profile)?;
             let backend = (backend != herald_client::backend::HERALD).then_some(backend);
-            let resp = match &backend {
-                None => herald_client::login::login(&server, &username, &password).await?,
-                Some(b) => {
+            let resp = match (&backend, token) {
+                (None, Some(_)) => anyhow::bail!(
+                    "herald-server is signed in to with --username and --password; --token is for --backend profiles"
+                ),
+                (None, None) => herald_client::login::login(&server, &username, &password).await?,
+                (Some(b), token) => {
                     let (profile, _) = herald_client::backend::Profile::resolve(b)?;
-                    herald_client::backend::http::login(&profile, &server, &username, &password)
-                        .await?
+                    match token {
+                        Some(t) => {
+                            herald_client::backend::http::login_with_token(&profile, &server, &t)
+                                .await?
+                        }
+                        None => {
+                            herald_client::backend::http::login(
+                                &profile, &server, &username, &password,
+                            )
+                            .await?
+                        }
+                    }
                 }
             };
             write_token(&cli.profile, &resp.token)?;

@@ -247,6 +247,7 @@ impl Engine {
             UiCommand::Login { .. }
             | UiCommand::Logout
             | UiCommand::CheckForUpdates
+            | UiCommand::DetectBackend { .. }
             | UiCommand::OpenUrl { .. } => Err(UiError::new(
                 ErrorCode::Internal,
                 "This command is handled by the driver or the desktop shell.",

@@ -145,3 +145,62 @@ async fn artchive_accepting_a_request_updates_both_and_tells_the_sender() {
     alice.shutdown().await;
     bob.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn artchive_a_token_pasted_from_the_web_app_signs_in_and_a_forged_one_does_not() {
+    use herald_protocol::ipc::{ErrorCode, Session};
+
+    let dir = tempfile::tempdir().unwrap();
+    let b = PyBackend::start("003", &dir.path().join("backend"));
+    // The token alice's browser holds after the web app's own sign-in (an SSO page, say)
+    let web = b
+        .call(
+            reqwest::Method::POST,
+            None,
+            "/api/auth/login/",
+            Some(serde_json::json!({"username": "alice", "password": crate::backend::PASSWORD})),
+        )
+        .await;
+    let token = web["access"].as_str().unwrap().to_owned();
+    // When alice pastes it into Herald (with the stray whitespace a copy brings)
+    let h = Herald::paste_token(
+        &dir.path().join("a.db"),
+        &b.url(),
+        "artchive",
+        &format!("  {token}\n"),
+    )
+    .await
+    .unwrap();
+    // Then she is signed in as herself, and her bell is there as with a password
+    h.wait_live().await;
+    let v = h.view().await;
+    assert!(
+        matches!(&v.session, Session::SignedIn { user, .. } if user.id == "1"),
+        "{:?}",
+        v.session
+    );
+    assert_eq!(v.notifications_unread, 2);
+    h.shutdown().await;
+    // When the pasted text is not a token at all, she is told so at once
+    let err = Herald::paste_token(
+        &dir.path().join("b.db"),
+        &b.url(),
+        "artchive",
+        "hello there",
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    // When it looks like a token but the backend did not sign it (tampered signature), the
+    // backend refuses it and the sign-in form shows again
+    let forged = format!("{}x", token.trim_end_matches(|c: char| c != '.'));
+    let h = Herald::paste_token(&dir.path().join("c.db"), &b.url(), "artchive", &forged)
+        .await
+        .unwrap();
+    h.wait_view("signed out", |v| {
+        matches!(v.session, Session::SignedOut { .. })
+    })
+    .await;
+    h.shutdown().await;
+}

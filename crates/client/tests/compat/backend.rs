@@ -253,6 +253,31 @@ impl Herald {
         h
     }
 
+    /// Signs in to `url` with a `token` pasted from the backend's web app; waits for nothing.
+    pub async fn paste_token(
+        db: &Path,
+        url: &str,
+        profile: &str,
+        token: &str,
+    ) -> Result<Herald, herald_protocol::ipc::UiError> {
+        let store = SqliteStore::open(db).expect("client store");
+        let (handle, ui, native) = Client::start(
+            ClientConfig {
+                engine: fast_engine(),
+                ..Default::default()
+            },
+            store,
+        )
+        .expect("client starts");
+        let login = handle.login_with_token(url, Some(profile), token).await?;
+        Ok(Herald {
+            handle,
+            _ui: ui,
+            native,
+            token: login.token,
+        })
+    }
+
     /// Starts again from the store at `db` with the kept token, as the app does after a restart.
     pub async fn restart_from(db: &Path, token: String) -> Herald {
         let store = SqliteStore::open(db).expect("client store");

@@ -246,3 +246,20 @@ async fn a_django_session_cookie_sign_in_carries_the_socket_and_csrf_checked_wri
     .await;
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_seed_backend_is_detected_from_its_address_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected: [(&str, &[&str]); 4] = [
+        ("001", &["seed-001"]),
+        ("002", &["ventree"]),
+        ("003", &["artchive"]),
+        // Both E-Cleaner shapes read the same REST: the unified one first, the other named
+        ("004", &["ecleaner", "ecleaner-asis"]),
+    ];
+    for (seed, names) in expected {
+        let b = PyBackend::start(seed, &dir.path().join(seed));
+        let found = herald_client::backend::detect::detect(&b.url()).await;
+        assert_eq!(found, names.to_vec(), "seed {seed}");
+    }
+}
