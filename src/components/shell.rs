@@ -6,12 +6,14 @@ use yewdux::prelude::*;
 use crate::components::chat_panel::ChatPanel;
 use crate::components::friend_requests::FriendRequestsPage;
 use crate::components::home::Home;
+use crate::components::icons::{icon, Icon};
 use crate::components::nav_bar::NavBar;
 use crate::components::notification_center::NotificationCenter;
 use crate::components::notifications_page::NotificationsPage;
 use crate::components::settings_page::SettingsPage;
 use crate::components::toasts::Toasts;
 use crate::components::user_menu::UserMenu;
+use crate::store::session::SessionState;
 use crate::store::ui::{Page, Popover, UiState};
 
 #[function_component(Shell)]
@@ -20,6 +22,7 @@ pub fn shell() -> Html {
     let page = use_selector(|s: &UiState| s.page);
     let popover = use_selector(|s: &UiState| s.popover);
     let panel = use_selector(|s: &UiState| s.panel_open);
+    let storage = use_selector(|s: &SessionState| s.storage_problem.clone());
     let close_popover = ui.reduce_callback(|s| {
         let mut next = (*s).clone();
         next.popover = None;
@@ -28,6 +31,11 @@ pub fn shell() -> Html {
     html! {
         <div class="app">
             <NavBar />
+            if let Some(problem) = &*storage {
+                <p class="storage-banner" role="alert" data-testid="storage-problem">
+                    { icon(Icon::Alert) }<span>{ problem.message.clone() }</span>
+                </p>
+            }
             <main class="main">
                 { match *page {
                     Page::Home => html! { <Home /> },

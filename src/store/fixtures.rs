@@ -252,5 +252,6 @@ pub fn view_state() -> ViewState {
             ..Settings::default()
         },
         backend: Default::default(),
+        storage_problem: None,
     }
 }

@@ -1,7 +1,7 @@
 //! Who is signed in, on which backend (what it can do), the connection pill's state and the
 //! user's settings.
 
-use herald_protocol::ipc::{BackendView, ConnStatus, Session, Settings, UiEvent};
+use herald_protocol::ipc::{BackendView, ConnStatus, Session, Settings, UiError, UiEvent};
 use yewdux::Store;
 
 /// Session, connection and settings: small values the nav bar, login and settings read.
@@ -14,6 +14,8 @@ pub struct SessionState {
     pub backend: BackendView,
     /// Whether the core's view state arrived at least once (before it, nothing is known).
     pub synced: bool,
+    /// The local store refuses writes: the banner's text.
+    pub storage_problem: Option<UiError>,
 }
 
 impl Default for SessionState {
@@ -26,6 +28,7 @@ impl Default for SessionState {
             settings: Settings::default(),
             backend: BackendView::default(),
             synced: false,
+            storage_problem: None,
         }
     }
 }
@@ -39,12 +42,14 @@ impl SessionState {
                 self.connection = v.connection.clone();
                 self.settings = v.settings.clone();
                 self.backend = v.backend.clone();
+                self.storage_problem = v.storage_problem.clone();
                 self.synced = true;
             }
             UiEvent::Session(s) => self.session = s.clone(),
             UiEvent::Connection(c) => self.connection = c.clone(),
             UiEvent::Settings(s) => self.settings = s.clone(),
             UiEvent::Backend(b) => self.backend = (**b).clone(),
+            UiEvent::StorageProblem { error } => self.storage_problem = error.clone(),
             _ => {}
         }
         self
@@ -109,6 +114,20 @@ mod tests {
                     },
                 })),
                 Box::new(|s| !s.backend.features.chat && !s.backend.resumes && !s.synced),
+            ),
+            (
+                "the store refuses writes",
+                UiEvent::StorageProblem {
+                    error: Some(UiError::new(
+                        herald_protocol::ipc::ErrorCode::Storage,
+                        "disk full",
+                    )),
+                },
+                Box::new(|s| {
+                    s.storage_problem
+                        .as_ref()
+                        .is_some_and(|e| e.message == "disk full")
+                }),
             ),
             (
                 "unrelated event changes nothing",

@@ -763,7 +763,8 @@ impl Driver {
                 Output::Persist(changes) => match self.store.apply(&changes) {
                     Ok(()) => self.engine.persisted(&changes),
                     Err(e) => {
-                        tracing::error!(error = %e, "store write failed; the position stays behind")
+                        let now = self.clock.now();
+                        self.engine.persist_failed(now, *changes, &e.to_string())
                     }
                 },
                 Output::LoadCached {
@@ -771,19 +772,19 @@ impl Driver {
                     before,
                     limit,
                 } => {
-                    let page = self
-                        .store
-                        .messages_before(
-                            &room_id,
-                            before.as_ref().map(|(t, id)| (*t, id.as_str())),
-                            limit as usize,
-                        )
-                        .unwrap_or_else(|e| {
-                            tracing::error!(error = %e, "reading cached messages failed");
-                            Vec::new()
-                        });
+                    let page = self.store.messages_before(
+                        &room_id,
+                        before.as_ref().map(|(t, id)| (*t, id.as_str())),
+                        limit as usize,
+                    );
                     let now = self.clock.now();
-                    self.engine.cached_page(now, &room_id, page, limit);
+                    match page {
+                        Ok(page) => self.engine.cached_page(now, &room_id, page, limit),
+                        Err(e) => {
+                            self.engine
+                                .cached_page_failed(now, &room_id, limit, &e.to_string())
+                        }
+                    }
                 }
                 Output::FetchNotifications {
                     request,

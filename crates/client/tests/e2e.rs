@@ -504,3 +504,142 @@ async fn the_sign_in_form_detects_a_herald_server_and_nothing_at_a_closed_port()
             .is_empty()
     );
 }
+
+/// A SQLite store that refuses every write while `full` is set, as a full disk does.
+struct FullDisk {
+    inner: SqliteStore,
+    full: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Store for FullDisk {
+    fn load(
+        &self,
+        recent: usize,
+    ) -> Result<herald_client::store::StoredState, herald_client::store::StoreError> {
+        self.inner.load(recent)
+    }
+
+    fn apply(
+        &mut self,
+        changes: &herald_client::store::Changes,
+    ) -> Result<(), herald_client::store::StoreError> {
+        if self.full.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                Some("database or disk is full".into()),
+            )
+            .into());
+        }
+        self.inner.apply(changes)
+    }
+
+    fn messages_before(
+        &self,
+        room_id: &str,
+        before: Option<(herald_protocol::Timestamp, &str)>,
+        limit: usize,
+    ) -> Result<Vec<herald_protocol::wire::Message>, herald_client::store::StoreError> {
+        self.inner.messages_before(room_id, before, limit)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_loses_nothing_and_sends_nothing_unstored_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = testing::spawn(server_config(&dir.path().join("server.db")))
+        .await
+        .unwrap();
+    let (alice, bob, room) = seed(&server).await;
+    let url = format!("http://{}", server.addr);
+    let db = dir.path().join("client.db");
+    let full = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let start = |token: Option<String>| {
+        let store = FullDisk {
+            inner: SqliteStore::open(&db).unwrap(),
+            full: full.clone(),
+        };
+        Client::start(
+            ClientConfig {
+                engine: fast_engine(),
+                token,
+                ..Default::default()
+            },
+            store,
+        )
+        .unwrap()
+    };
+    let (handle, _ui, _native) = start(None);
+    let login = handle.login(&url, "alice", "pw").await.unwrap();
+    wait_settled(&handle, &server, &alice).await;
+    // When the disk fills up, bob writes and alice sends
+    full.store(true, std::sync::atomic::Ordering::SeqCst);
+    for i in 0..3 {
+        server
+            .domain
+            .send_message(&bob, &room.id, None, &format!("bob {i}"), None)
+            .await
+            .unwrap();
+    }
+    handle
+        .command(UiCommand::SendMessage {
+            room_id: room.id.clone(),
+            text: "written on a full disk".into(),
+            reply_to: None,
+        })
+        .await
+        .unwrap();
+    // Then the person is told, and alice's message does not leave unstored
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Ok(herald_protocol::ipc::UiReply::ViewState(v)) =
+            handle.command(UiCommand::GetViewState).await
+        {
+            if v.storage_problem.is_some() {
+                break;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no storage problem shown"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let texts = |msgs: &[herald_protocol::wire::Message]| {
+        msgs.iter().map(|m| m.text.clone()).collect::<Vec<_>>()
+    };
+    assert!(
+        !texts(&server_history(&server, &alice, &room.id).await)
+            .contains(&"written on a full disk".to_owned()),
+        "sent before it was stored"
+    );
+    // When space comes back, it is stored, then sent once
+    full.store(false, std::sync::atomic::Ordering::SeqCst);
+    wait_settled(&handle, &server, &alice).await;
+    let sent = texts(&server_history(&server, &alice, &room.id).await);
+    assert_eq!(
+        sent.iter()
+            .filter(|t| *t == "written on a full disk")
+            .count(),
+        1,
+        "{sent:?}"
+    );
+    // When the disk fills again, bob writes more, and the app quits before space comes back
+    full.store(true, std::sync::atomic::Ordering::SeqCst);
+    for i in 3..6 {
+        server
+            .domain
+            .send_message(&bob, &room.id, None, &format!("bob {i}"), None)
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = handle.shutdown().await;
+    // Then after a restart with space, it resumes from what was written and holds everything
+    full.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (handle, _ui, _native) = start(Some(login.token));
+    wait_settled(&handle, &server, &alice).await;
+    handle.shutdown().await.unwrap();
+    assert_store_matches_server(&db, &server, &alice, &room.id).await;
+    server.shutdown().await;
+}

@@ -290,6 +290,9 @@ pub struct ViewState {
     /// the last one used, which the sign-in form offers first.
     #[serde(default)]
     pub backend: BackendView,
+    /// The local store refuses writes: what to tell the person (see `UiEvent::StorageProblem`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_problem: Option<UiError>,
 }
 
 fn yes() -> bool {
@@ -602,6 +605,11 @@ pub enum UiEvent {
     Settings(Settings),
     /// The account's backend changed (a sign-in): what to show and hide.
     Backend(Box<BackendView>),
+    /// The local store refuses writes (`Some`: what to tell the person) or writes again
+    /// (`None`). Sending is held back meanwhile; nothing received is lost.
+    StorageProblem {
+        error: Option<UiError>,
+    },
     /// The tray or a native notification asked to show a room.
     Navigate {
         room_id: String,

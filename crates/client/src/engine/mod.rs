@@ -15,6 +15,7 @@ mod frames;
 pub mod notification_pages;
 pub mod ops;
 pub mod outbox;
+mod persist;
 pub mod policy;
 pub mod reducer;
 pub mod sync;
@@ -130,6 +131,8 @@ pub struct Engine {
     pub(crate) next_req: u64,
     pub(crate) rng: Rng,
     pub(crate) now: Now,
+    /// Set while the store refuses writes; see `persist.rs`.
+    pub(crate) store_failure: Option<persist::StoreFailure>,
 }
 
 impl Engine {
@@ -188,6 +191,7 @@ impl Engine {
             deferred: Vec::new(),
             ops_queued,
             ops_inflight: HashMap::new(),
+            store_failure: None,
             mark_read: BTreeSet::new(),
             next_req: 0,
             rng: Rng::new(cfg.seed ^ 0x5EED),
@@ -357,6 +361,7 @@ impl Engine {
         if let Some(p) = &changes.position {
             self.sync.persisted(p.clone());
         }
+        self.store_recovered();
     }
 
     /// Window focus changed (the shell's input).
@@ -376,6 +381,22 @@ impl Engine {
             return;
         }
         let mut counter = self.next_req;
+        if self.store_failing() {
+            // Nothing is sent that the store could not record (see `persist.rs`), except
+            // reads and pings, which change nothing.
+            let mut held = std::collections::VecDeque::new();
+            while let Some(op) = self.ops_queued.pop_front() {
+                if op.key.is_some() {
+                    held.push_back(op);
+                } else {
+                    let id = self.request_id();
+                    self.out.push_back(Output::Send(op.op.frame(id.clone())));
+                    self.ops_inflight.insert(id, op);
+                }
+            }
+            self.ops_queued = held;
+            return;
+        }
         let ready = self.outbox.take_ready(now.mono, || {
             counter += 1;
             format!("s{counter}")
@@ -469,6 +490,7 @@ impl Engine {
             self.model.next_typing_expiry(),
             self.policy.poll_timeout(),
             self.ui.deadline(self.now.mono),
+            self.persist_retry_at().filter(|_| !self.changes.is_empty()),
         ]
         .into_iter()
         .flatten()
@@ -492,7 +514,7 @@ impl Engine {
                 return Some(o);
             }
         }
-        if !self.changes.is_empty() {
+        if !self.changes.is_empty() && self.persist_due() {
             return Some(Output::Persist(Box::new(std::mem::take(&mut self.changes))));
         }
         if !self.deferred.is_empty() {
@@ -551,6 +573,7 @@ impl Engine {
             friend_requests: self.model.friend_requests.values().cloned().collect(),
             settings: self.settings.clone(),
             backend: self.backend.clone(),
+            storage_problem: self.storage_problem(),
         }
     }
 

@@ -139,6 +139,17 @@ impl Outbox {
         out
     }
 
+    /// A transmission that did not go out after all (its row was not stored): the entry is
+    /// pending again, its attempt not counted.
+    pub fn take_back(&mut self, request_id: &str) {
+        if let Some(cmid) = self.by_request.remove(request_id) {
+            if let Some(slot) = self.slots.get_mut(&cmid) {
+                slot.inflight = None;
+                slot.entry.attempts = slot.entry.attempts.saturating_sub(1);
+            }
+        }
+    }
+
     /// The socket went away: every in-flight send goes back to pending (not a failure).
     pub fn disconnected(&mut self) {
         self.by_request.clear();

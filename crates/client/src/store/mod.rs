@@ -104,6 +104,50 @@ impl Changes {
         self == &Changes::default()
     }
 
+    /// This (failed, not written) change set followed by `later`, as one: what `later`
+    /// removes of this one's rows is not written, a later snapshot (`reset_server_state`)
+    /// drops this one's server rows, and the newest position, session and settings win. So
+    /// a batch retried after a failed write never lets the position pass the rows it covers.
+    pub fn then(mut self, later: Changes) -> Changes {
+        if later.reset_server_state {
+            self.reset_server_state = true;
+            self.rooms.clear();
+            self.removed_rooms.clear();
+            self.messages.clear();
+            self.notifications.clear();
+            self.notifications_unread = None;
+            self.friend_requests.clear();
+        }
+        self.rooms.retain(|r| !later.removed_rooms.contains(&r.id));
+        self.removed_rooms
+            .retain(|id| !later.rooms.iter().any(|r| &r.id == id));
+        for room in later.rooms {
+            self.put_room(room);
+        }
+        self.removed_rooms.extend(later.removed_rooms);
+        self.messages.extend(later.messages);
+        self.notifications.extend(later.notifications);
+        self.notifications_unread = later.notifications_unread.or(self.notifications_unread);
+        self.friend_requests.extend(later.friend_requests);
+        self.outbox
+            .retain(|e| !later.outbox_removed.contains(&e.client_msg_id));
+        self.outbox_removed
+            .retain(|id| !later.outbox.iter().any(|e| &e.client_msg_id == id));
+        self.outbox.extend(later.outbox);
+        self.outbox_removed.extend(later.outbox_removed);
+        self.ops.retain(|o| !later.ops_removed.contains(&o.key));
+        self.ops_removed
+            .retain(|k| !later.ops.iter().any(|o| &o.key == k));
+        self.ops.extend(later.ops);
+        self.ops_removed.extend(later.ops_removed);
+        self.drafts.extend(later.drafts);
+        self.notified.extend(later.notified);
+        self.settings = later.settings.or(self.settings);
+        self.session = later.session.or(self.session);
+        self.position = later.position.or(self.position);
+        self
+    }
+
     /// Queues a room upsert, replacing an earlier one of the same room in this change set: a
     /// burst of 10k messages in one room is one room write, not 10k.
     pub fn put_room(&mut self, room: Room) {

@@ -266,3 +266,24 @@ async fn ecleaner_asis_the_open_room_survives_a_backend_restart_with_nothing_los
     );
     alice.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecleaner_asis_a_refused_token_shows_the_sign_in_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = PyBackend::start("004", &dir.path().join("backend"));
+    let db = dir.path().join("a.db");
+    Herald::sign_in(&db, &b.url(), "ecleaner-asis", "alice")
+        .await
+        .shutdown()
+        .await;
+    // When the kept token is no longer accepted: the polled room list answers 401
+    let h = Herald::start_refused(&db, "not.a.jwt");
+    // Then the sign-in form shows, offering the same backend again
+    let v = h
+        .wait_view("signed out", |v| {
+            matches!(v.session, herald_protocol::ipc::Session::SignedOut { .. })
+        })
+        .await;
+    assert_eq!(v.backend.kind, "ecleaner-asis");
+    h.shutdown().await;
+}

@@ -18,6 +18,7 @@ use super::{Engine, EngineConfig, Now, Output};
 use crate::store::{MemoryStore, Store, StoredSession};
 
 mod notification_pages;
+mod store_failures;
 
 fn user(id: &str) -> User {
     User {
@@ -83,6 +84,8 @@ struct Sim {
     fetches: Vec<(Option<String>, u32)>,
     /// The request number of the last `FetchNotifications`.
     last_fetch: u64,
+    /// The store refuses every write while set (a full disk).
+    fail_writes: bool,
 }
 
 impl Sim {
@@ -110,6 +113,7 @@ impl Sim {
             ui: vec![],
             fetches: vec![],
             last_fetch: 0,
+            fail_writes: false,
         };
         s.drain();
         s
@@ -128,6 +132,11 @@ impl Sim {
                 Output::Open { .. } => self.opens += 1,
                 Output::Close { reason } => self.closes.push(reason),
                 Output::Send(f) => self.sent.push(f),
+                Output::Persist(c) if self.fail_writes => {
+                    let now = self.now();
+                    self.engine
+                        .persist_failed(now, *c, "No space left on device");
+                }
                 Output::Persist(c) => {
                     self.store.apply(&c).unwrap();
                     self.engine.persisted(&c);
