@@ -667,3 +667,112 @@ async fn the_notifications_page_loads_older_pages_at_its_end_until_there_are_non
         "nothing more is asked once the server has no more"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_store_that_refuses_writes_shows_a_banner_until_it_writes_again() {
+    use herald_protocol::ipc::{ErrorCode, UiError};
+    let cx = fixture_cx();
+    record_commands();
+    let root = mount(&cx, html! { <herald_ui::components::shell::Shell /> });
+    until(&root, "the shell", |r| {
+        q(r, "[data-testid=nav-bar]").is_some()
+    })
+    .await;
+    assert!(q(&root, "[data-testid=storage-problem]").is_none());
+    apply(
+        &cx,
+        vec![UiEvent::StorageProblem {
+            error: Some(UiError::new(
+                ErrorCode::Storage,
+                "Herald can't write to its cache (disk full).",
+            )),
+        }],
+    );
+    until(&root, "the banner", |r| {
+        text(r, "[data-testid=storage-problem]")
+            .is_some_and(|t| t.contains("can't write to its cache"))
+    })
+    .await;
+    apply(&cx, vec![UiEvent::StorageProblem { error: None }]);
+    until(&root, "no banner", |r| {
+        q(r, "[data-testid=storage-problem]").is_none()
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn login_with_a_pasted_token_sends_the_token_not_a_password() {
+    use herald_protocol::ipc::{Session, UiError};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let cx = fixture_cx();
+    apply(
+        &cx,
+        vec![UiEvent::Session(Session::SignedOut {
+            last_server_url: Some("http://artchive.example".into()),
+        })],
+    );
+    let sent = Rc::new(RefCell::new(Vec::<UiCommand>::new()));
+    let log = sent.clone();
+    herald_ui::bridge::set_command_sink(Some(Rc::new(move |c: &UiCommand| {
+        log.borrow_mut().push(c.clone());
+        Err(UiError::new(
+            herald_protocol::ipc::ErrorCode::Unauthorized,
+            "The backend refused this token (expired or revoked).",
+        ))
+    })));
+    let root = mount(&cx, html! { <herald_ui::components::login::Login /> });
+    until(&root, "form", |r| {
+        q(r, "[data-testid=login-backend]").is_some()
+    })
+    .await;
+    assert!(
+        q(&root, "[data-testid=login-use-token]").is_none(),
+        "herald-server takes no pasted token"
+    );
+    let select: web_sys::HtmlSelectElement = q(&root, "[data-testid=login-backend]")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    select.set_value("artchive");
+    fire(&select, "change");
+    until(&root, "the token box", |r| {
+        q(r, "[data-testid=login-use-token]").is_some()
+    })
+    .await;
+    let check: web_sys::HtmlInputElement = q(&root, "[data-testid=login-use-token]")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    check.set_checked(true);
+    fire(&check, "change");
+    until(&root, "the token field", |r| {
+        q(r, "[data-testid=login-token]").is_some()
+            && q(r, "[data-testid=login-password]").is_none()
+    })
+    .await;
+    let token: web_sys::HtmlInputElement = q(&root, "[data-testid=login-token]")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    token.set_value("eyJ.a.b");
+    token
+        .dispatch_event(&web_sys::InputEvent::new("input").unwrap())
+        .unwrap();
+    tick().await;
+    click(&root, "[data-testid=login-submit]");
+    until(&root, "the refusal, as the core said it", |r| {
+        text(r, "[data-testid=login-error]").is_some_and(|t| t.contains("refused this token"))
+    })
+    .await;
+    let login = sent
+        .borrow()
+        .iter()
+        .find(|c| matches!(c, UiCommand::Login { .. }))
+        .cloned();
+    assert!(
+        matches!(&login, Some(UiCommand::Login { backend: Some(b), token: Some(t), .. })
+            if b == "artchive" && t == "eyJ.a.b"),
+        "{login:?}"
+    );
+}
