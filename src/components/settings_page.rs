@@ -168,7 +168,7 @@ pub fn settings_page() -> Html {
             <div class="card">
                 <h2 class="card-title">{ "Notifications" }</h2>
                 <Toggle label="Do not disturb" hint="No desktop notifications or toasts" checked={s.dnd} testid="set-dnd" onchange={set(|s, v| s.dnd = v)} />
-                <Toggle label="Mentions and direct messages only" hint="Other rooms stay quiet" checked={s.mentions_only} testid="set-mentions" onchange={set(|s, v| s.mentions_only = v)} />
+                <Toggle label="Mentions and direct messages only" hint="Other rooms and routine alerts stay quiet; urgent alerts (out of stock, priority 4–5) still notify" checked={s.mentions_only} testid="set-mentions" onchange={set(|s, v| s.mentions_only = v)} />
                 <Toggle label="Show message previews" hint="Off: \"New message from Bob\"" checked={s.previews} testid="set-previews" onchange={set(|s, v| s.previews = v)} />
                 <Toggle label="Quiet hours" hint="No desktop notifications during these hours" checked={quiet.is_some()} testid="set-quiet" onchange={quiet_toggle} />
                 if let Some(q) = &quiet {

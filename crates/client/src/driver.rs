@@ -674,19 +674,9 @@ impl Driver {
             any = true;
             let now = self.clock.now();
             match out {
-                AdapterOutput::Engine(frame) => {
-                    if self
-                        .adapter
-                        .as_ref()
-                        .is_some_and(|a| !a.has_stream_socket())
-                    {
-                        // A polled stream has no socket to hear: what the adapter makes of
-                        // the backend's REST answers (and its answers to the engine's pings)
-                        // is the sign of life; a failed poll closes the stream instead.
-                        self.engine.heard(now);
-                    }
-                    self.engine.handle_frame(now, frame)
-                }
+                // Every frame counts as heard; a polled stream (no socket) stays alive by the
+                // adapter's answers to the engine's heartbeat, and a failed poll closes it.
+                AdapterOutput::Engine(frame) => self.engine.handle_frame(now, frame),
                 AdapterOutput::Send(text) => {
                     if let Some(s) = &self.socket {
                         let _ = s.out.send(Outgoing::Text(text));

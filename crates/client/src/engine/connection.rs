@@ -112,6 +112,8 @@ pub struct Connection {
     failures: u32,
     attempts: u32,
     last_heard: Option<Instant>,
+    /// The `last_heard` a heartbeat was sent for: one ping per silence, not one per tick.
+    pinged_for: Option<Instant>,
     last_now: Option<Now>,
     rng: Rng,
 }
@@ -124,6 +126,7 @@ impl Connection {
             failures: 0,
             attempts: 0,
             last_heard: None,
+            pinged_for: None,
             last_now: None,
             rng: Rng::new(seed),
         }
@@ -333,6 +336,29 @@ impl Connection {
         }
     }
 
+    /// The client's own heartbeat: when nothing was heard for a ping interval on a live
+    /// socket, one application `ping` is due (the reply is heard). A server that pings on its
+    /// own never lets this fire; one that does not is kept alive by it, instead of being
+    /// declared dead every ping + grace.
+    pub fn take_heartbeat(&mut self, now: Now) -> bool {
+        match (self.heartbeat_at(), self.last_heard) {
+            (Some(at), Some(heard)) if now.mono >= at => {
+                self.pinged_for = Some(heard);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn heartbeat_at(&self) -> Option<Instant> {
+        match (&self.state, self.last_heard) {
+            (ConnState::Connected { .. }, Some(heard)) if self.pinged_for != Some(heard) => {
+                Some(heard + self.cfg.ping_interval)
+            }
+            _ => None,
+        }
+    }
+
     fn liveness_deadline(&self) -> Option<Instant> {
         self.last_heard
             .map(|h| h + self.cfg.ping_interval + self.cfg.liveness_grace)
@@ -343,7 +369,10 @@ impl Connection {
         match &self.state {
             ConnState::Waiting { retry_at, .. } => Some(*retry_at),
             ConnState::Connecting { deadline, .. } => Some(*deadline),
-            ConnState::Connected { .. } => self.liveness_deadline(),
+            ConnState::Connected { .. } => match (self.liveness_deadline(), self.heartbeat_at()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
             _ => None,
         }
     }

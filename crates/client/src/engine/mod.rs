@@ -473,6 +473,9 @@ impl Engine {
         if !actions.is_empty() {
             self.run_conn(actions);
         }
+        if self.conn.take_heartbeat(now) {
+            self.queue_op(now, Op::Ping, ops::Revert::Nothing);
+        }
         for room in self.model.expire_typing(now.mono) {
             self.push_room(&room);
         }

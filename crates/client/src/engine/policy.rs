@@ -101,6 +101,9 @@ pub fn room_toast_id(room_id: &str) -> String {
 
 const BELL_BURST: &str = "bell";
 
+/// Bell items at this priority or above notify even in "mentions only" mode.
+pub const URGENT: u8 = 4;
+
 impl Policy {
     pub fn new(notified: HashSet<String>, window: Duration) -> Self {
         Self {
@@ -191,10 +194,18 @@ impl Policy {
         if n.read || n.archived {
             return Verdict::AlreadyRead;
         }
+        // A bell item about a muted room is as quiet as the room's messages.
+        let room = n.link.as_ref().and_then(|l| l.room_id.as_deref());
+        if room.is_some_and(|r| ctx.settings.muted_rooms.iter().any(|m| m == r)) {
+            return Verdict::Muted;
+        }
         if ctx.settings.dnd {
             return Verdict::DoNotDisturb;
         }
-        if ctx.settings.mentions_only && n.kind != NotificationKind::Mention {
+        // "Mentions only" quiets chatter, not alerts: an urgent item (priority 4 or 5, e.g. out
+        // of stock) still notifies; the settings text says so.
+        if ctx.settings.mentions_only && n.kind != NotificationKind::Mention && n.priority < URGENT
+        {
             return Verdict::NotAMention;
         }
         let quiet = in_quiet_hours(ctx.settings.quiet_hours.as_ref(), ctx.local);

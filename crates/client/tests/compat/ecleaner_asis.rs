@@ -8,6 +8,7 @@ use herald_protocol::ipc::{Delivery, UiCommand, ViewState};
 use serde_json::{json, Value};
 
 use crate::backend::{wait_backend, Herald, PyBackend};
+use crate::common::proxy::Proxy;
 
 /// The built-in profile with another poll interval: 3600 s shows what the room sockets alone
 /// deliver, 1 s what the poll alone does, without waiting out the built-in 30 s.
@@ -286,4 +287,27 @@ async fn ecleaner_asis_a_refused_token_shows_the_sign_in_form() {
         .await;
     assert_eq!(v.backend.kind, "ecleaner-asis");
     h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecleaner_asis_a_quiet_account_keeps_its_stream_and_its_open_rooms_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = PyBackend::start("004", &dir.path().join("backend"));
+    let proxy = Proxy::start(format!("127.0.0.1:{}", b.port).parse().unwrap()).await;
+    let profile = asis_polling_every(dir.path(), 3600);
+    let alice = Herald::sign_in(&dir.path().join("a.db"), &proxy.url(), &profile, "alice").await;
+    alice.open_room("12").await;
+    wait_backend(&b, "alice", "room 12's socket", |st| {
+        room_sockets(st) == json!({"12": 1})
+    })
+    .await;
+    let opened = proxy.ws_upgrades();
+    assert_eq!(opened, 1, "one socket: the open room's");
+    // When nothing happens for several liveness windows (500 ms ping + 1.5 s grace here)
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    // Then the polled stream was kept alive by Herald's own heartbeat: no reconnect, so the
+    // room's socket was never closed and reopened either
+    assert!(alice.handle.debug_state().await.unwrap().live);
+    assert_eq!(proxy.ws_upgrades(), opened, "the room socket was replaced");
+    alice.shutdown().await;
 }

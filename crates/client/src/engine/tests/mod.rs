@@ -17,6 +17,8 @@ use super::policy::NativeNotification;
 use super::{Engine, EngineConfig, Now, Output};
 use crate::store::{MemoryStore, Store, StoredSession};
 
+mod bell_policy;
+mod heartbeat;
 mod notification_pages;
 mod store_failures;
 
