@@ -130,7 +130,7 @@ pub fn app_info() -> AppInfo {
 }
 
 /// Opens an http(s) or mailto link in the system's handler; anything else is refused.
-fn open_url(url: &str) -> Result<(), UiError> {
+pub(crate) fn open_url(url: &str) -> Result<(), UiError> {
     let lower = url.trim().to_ascii_lowercase();
     if !(lower.starts_with("https://")
         || lower.starts_with("http://")

@@ -3,7 +3,8 @@
 //! mentions-only and previews, and coalesced bursts under one id).
 //!
 //! Linux: notify-rust over D-Bus (org.freedesktop.Notifications, its pure-Rust zbus backend)
-//! with a `default` action, so a click focuses the window and opens the room; a coalesced burst
+//! with a `default` action, so a click focuses the window and opens the room (a bell item: marks
+//! it read and opens its web link, if any); a coalesced burst
 //! replaces the earlier notification through the server-side id. Urgency follows priority
 //! (1–2 low, 3 normal, 4–5 critical). With no session bus nothing is shown and that is logged
 //! once.
@@ -30,28 +31,52 @@ pub async fn show_all<R: Runtime>(
     }
 }
 
-/// Clicking a notification: focus the window, open the room, tell the UI to navigate.
+/// Clicking a notification: focus the window; a bell item is marked read and its web link
+/// opened in the browser (the UI's scheme filter); a room is opened and the UI navigates to it.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn clicked<R: Runtime>(app: &AppHandle<R>, room_id: Option<String>) {
+fn clicked<R: Runtime>(app: &AppHandle<R>, n: &NativeNotification) {
     use herald_protocol::ipc::{UiCommand, UiEvent, UiEventBatch};
     use tauri::Manager;
     crate::tray::show_main_window(app);
-    let Some(room_id) = room_id else { return };
-    log::info!("notification clicked: opening its room");
-    crate::events::emit_batch(
-        app,
-        &UiEventBatch {
-            events: vec![UiEvent::Navigate {
-                room_id: room_id.clone(),
-            }],
-        },
-    );
+    if let Some(url) = &n.url {
+        log::info!("notification clicked: opening its link");
+        if let Err(e) = crate::commands::open_url(url) {
+            log::warn!("could not open the notification's link: {}", e.message);
+        }
+    }
+    if let Some(room_id) = &n.room_id {
+        log::info!("notification clicked: opening its room");
+        crate::events::emit_batch(
+            app,
+            &UiEventBatch {
+                events: vec![UiEvent::Navigate {
+                    room_id: room_id.clone(),
+                }],
+            },
+        );
+    }
+    let (room_id, notification_id) = (n.room_id.clone(), n.notification_id.clone());
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        if let Some(shell) = app.try_state::<crate::shell::Shell<R>>() {
-            shell.client.set_focus(true);
+        let Some(shell) = app.try_state::<crate::shell::Shell<R>>() else {
+            return;
+        };
+        shell.client.set_focus(true);
+        if let Some(notification_id) = notification_id {
+            if let Err(e) = shell
+                .client
+                .command(UiCommand::MarkNotificationRead { notification_id })
+                .await
+            {
+                log::warn!(
+                    "could not mark the clicked notification read: {}",
+                    e.message
+                );
+            }
+        }
+        if let Some(room_id) = room_id {
             if let Err(e) = shell.client.command(UiCommand::OpenRoom { room_id }).await {
-                log::warn!("could not open the notification's room: {e}");
+                log::warn!("could not open the notification's room: {}", e.message);
             }
         }
     });
@@ -111,10 +136,9 @@ mod platform {
                             m.insert(n.id.clone(), handle.id());
                         }
                         log::debug!("native notification shown (priority {})", n.priority);
-                        let room_id = n.room_id.clone();
                         handle.wait_for_action(|action| {
                             if action == "default" {
-                                super::clicked(&app, room_id);
+                                super::clicked(&app, &n);
                             }
                         });
                     }

@@ -292,6 +292,15 @@ def main():
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = fresh_env(home, url)
+    # A stand-in for the browser: Herald opens links with xdg-open; this one writes them down.
+    fake_bin = os.path.join(tmp, "bin")
+    os.makedirs(fake_bin)
+    opened_log = os.path.join(tmp, "opened-links.txt")
+    with open(os.path.join(fake_bin, "xdg-open"), "w") as f:
+        f.write(f"#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{opened_log}'\n")
+    os.chmod(os.path.join(fake_bin, "xdg-open"), 0o755)
+    env["PATH"] = fake_bin + os.pathsep + env.get("PATH", "")
+    service_key = "desktop-e2e-service-key-0123456789"
     db = os.path.join(tmp, "demo.db")
     server_log = open(os.path.join(artifacts, "desktop-server.log"), "w")
 
@@ -299,7 +308,8 @@ def main():
         proc = subprocess.Popen([server_bin, "demo", "--bind", f"127.0.0.1:{port}", "--database", db,
                                  "--tick-secs", "3600",
                                  # fixed, so the token the app keeps stays valid across a restart
-                                 "--jwt-secret", "e2e-secret-0123456789abcdef"], stdout=server_log, stderr=subprocess.STDOUT,
+                                 "--jwt-secret", "e2e-secret-0123456789abcdef",
+                                 "--service-key", service_key], stdout=server_log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         def healthy():
             assert proc.poll() is None, "the server exited; see desktop-server.log"
@@ -373,6 +383,28 @@ def main():
                            timeout=10)
             return v["active_room"]
 
+        def clicking_a_bell_item_marks_it_read_and_opens_its_link():
+            subprocess.run(["dunstctl", "close-all"], timeout=10, capture_output=True)
+            before = len(notes.notify_calls())
+            link = "https://shop.example/orders/881"
+            http("POST", f"{url}/api/publish", {"to": {"users": ["alice"]}, "kind": "sale_completed",
+                                                 "title": "e2e: order #881 paid", "body": "€12.00 by card",
+                                                 "link": {"url": link}}, token=service_key)
+            wait_until("a Notify call for the order", lambda: [c for c in notes.notify_calls()[before:]
+                                                               if c[1] == "e2e: order #881 paid"], timeout=15)
+            nid = wait_until("the item in the view", lambda: next(
+                (n["id"] for n in herald.view()["notifications"] if n["title"] == "e2e: order #881 paid"), None))
+            wait_until("dunst shows it", lambda: subprocess.run(["dunstctl", "count", "displayed"], capture_output=True,
+                                                                text=True, timeout=10).stdout.strip() == "1", timeout=10)
+            r = subprocess.run(["dunstctl", "action", "0"], capture_output=True, text=True, timeout=10)
+            assert r.returncode == 0, r.stderr
+            opened = wait_until("the link opened in the browser", lambda: os.path.exists(opened_log) and
+                                open(opened_log).read().split(), timeout=10)
+            assert opened == [link], opened
+            wait_until("the item read", lambda: any(n["id"] == nid and n["read"]
+                                                    for n in herald.view()["notifications"]), timeout=10)
+            return {"opened": opened, "read": nid}
+
         def no_notification_for_the_active_focused_room():
             herald.invoke({"cmd": "open_room", "room_id": job12})
             before = len(notes.notify_calls())
@@ -419,6 +451,8 @@ def main():
         check("login as alice connects and shows the demo rooms", login_connects)
         check("message in another room -> native notification on D-Bus", notification_for_another_room)
         check("clicking the notification (dunstctl action) opens its room", clicking_the_notification_opens_its_room)
+        check("clicking a bell item with a link marks it read and opens the link",
+              clicking_a_bell_item_marks_it_read_and_opens_its_link)
         check("no notification when the room is active and focused", no_notification_for_the_active_focused_room)
         check("closing the window hides it; the app keeps receiving", closing_the_window_keeps_receiving)
         check("settings set through dispatch", settings_saved)

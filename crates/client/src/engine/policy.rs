@@ -23,7 +23,12 @@ pub struct NativeNotification {
     pub body: String,
     /// Clicking it focuses the window and opens this room.
     pub room_id: Option<String>,
+    /// The bell item it shows (one, not a coalesced summary): a click marks it read.
     pub notification_id: Option<String>,
+    /// The bell item's web link (one item, not a summary): a click opens it in the browser,
+    /// through the same scheme filter as the UI's links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// 1..=5 (3 normal); maps to the OS urgency.
     pub priority: u8,
 }
@@ -69,6 +74,7 @@ struct Burst {
     latest: String,
     room_id: Option<String>,
     notification_id: Option<String>,
+    url: Option<String>,
     kind: ToastKind,
     priority: u8,
     last_emit: Option<Instant>,
@@ -164,6 +170,7 @@ impl Policy {
             latest: String::new(),
             room_id: Some(msg.room_id.clone()),
             notification_id: None,
+            url: None,
             kind: ToastKind::Message,
             priority: 3,
             last_emit: None,
@@ -218,6 +225,7 @@ impl Policy {
                 latest: String::new(),
                 room_id: None,
                 notification_id: None,
+                url: None,
                 kind: ToastKind::Notification {
                     kind: n.kind.clone(),
                 },
@@ -234,6 +242,7 @@ impl Policy {
         };
         burst.notification_id = Some(n.id.clone());
         burst.room_id = n.link.as_ref().and_then(|l| l.room_id.clone());
+        burst.url = n.link.as_ref().and_then(|l| l.url.clone());
         burst.priority = burst.priority.max(n.priority);
         burst.quiet = quiet;
         self.bump(now, BELL_BURST, alerts)
@@ -312,12 +321,15 @@ fn render(key: &str, b: &Burst) -> Alert {
         room_id: b.room_id.clone(),
         notification_id: b.notification_id.clone(),
     };
+    // A summary of several bell items is not one item: its click opens the window only.
+    let single = b.count <= 1 || matches!(b.kind, ToastKind::Message);
     let native = (!b.quiet).then(|| NativeNotification {
         id: key.to_owned(),
         title,
         body,
         room_id: b.room_id.clone(),
-        notification_id: b.notification_id.clone(),
+        notification_id: b.notification_id.clone().filter(|_| single),
+        url: b.url.clone().filter(|_| single),
         priority: b.priority,
     });
     Alert { toast, native }

@@ -73,3 +73,43 @@ fn mentions_only_still_lets_urgent_alerts_through() {
         "a mention"
     );
 }
+
+#[test]
+fn a_single_bell_items_notification_carries_its_link_and_a_summary_does_not() {
+    let mut s = Sim::live(vec![]);
+    let mut n = notif("n1");
+    n.link = Some(Link {
+        room_id: None,
+        url: Some("https://shop.example/orders/881".into()),
+    });
+    s.frames(vec![Sim::event(
+        1,
+        Event::NotificationCreated { notification: n },
+    )]);
+    let first = s.notified.last().cloned().expect("notified");
+    assert_eq!(
+        first.url.as_deref(),
+        Some("https://shop.example/orders/881")
+    );
+    assert_eq!(first.notification_id.as_deref(), Some("n1"));
+    // Two more within the burst window become one summary: "3 new notifications", whose
+    // click cannot mean one item
+    s.frames(vec![
+        Sim::event(
+            2,
+            Event::NotificationCreated {
+                notification: notif("n2"),
+            },
+        ),
+        Sim::event(
+            3,
+            Event::NotificationCreated {
+                notification: notif("n3"),
+            },
+        ),
+    ]);
+    s.advance(std::time::Duration::from_secs(5));
+    let summary = s.notified.last().cloned().expect("a summary");
+    assert!(summary.body.contains("new notifications"), "{summary:?}");
+    assert_eq!((summary.url, summary.notification_id), (None, None));
+}
