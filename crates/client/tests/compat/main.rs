@@ -14,6 +14,7 @@ mod backend;
 mod artchive;
 mod ecleaner;
 mod ecleaner_asis;
+mod herald_cli;
 mod profile_file;
 mod seed001;
 mod ventree;
