@@ -46,15 +46,13 @@ pub async fn login(
         .map_err(|e| UiError::new(ErrorCode::Internal, format!("could not set up HTTP: {e}")))?;
     let resp = client
         .post(format!("{base}/api/login"))
-        .json(&LoginRequest { username: username.to_owned(), password: password.to_owned() })
+        .json(&LoginRequest {
+            username: username.to_owned(),
+            password: password.to_owned(),
+        })
         .send()
         .await
-        .map_err(|e| {
-            UiError::new(
-                ErrorCode::ServerUnreachable,
-                format!("Could not reach {base} ({e}). Check the server address and your network, then try again."),
-            )
-        })?;
+        .map_err(|e| unreachable(&base, e))?;
     let status = resp.status();
     if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
         return Err(UiError::new(
@@ -74,6 +72,14 @@ pub async fn login(
             format!("The server's answer could not be read ({e}); is this a Herald server?"),
         )
     })
+}
+
+/// The sign-in error when `base` did not answer (every sign-in path says it the same way).
+pub fn unreachable(base: &str, e: impl std::fmt::Display) -> UiError {
+    UiError::new(
+        ErrorCode::ServerUnreachable,
+        format!("Could not reach {base} ({e}). Check the server address and your network, then try again."),
+    )
 }
 
 #[cfg(test)]

@@ -18,11 +18,22 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(4);
 /// What a `GET` answered: the status and the first bytes of the body, or nothing.
 type Probe = Option<(u16, String)>;
 
+/// How much of a probe's body is read: enough for an Engine.IO handshake's first bytes, never
+/// a large answer from an unknown server.
+const PROBE_BODY: usize = 64;
+
 async fn probe(client: &reqwest::Client, url: String) -> Probe {
-    let resp = client.get(&url).send().await.ok()?;
+    let mut resp = client.get(&url).send().await.ok()?;
     let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    Some((status, text.chars().take(64).collect()))
+    let mut body = Vec::new();
+    while body.len() < PROBE_BODY {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(PROBE_BODY);
+    Some((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// The REST paths a profile reads on every connect (no placeholders), which must exist.

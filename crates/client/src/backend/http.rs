@@ -142,12 +142,7 @@ pub async fn login(
     } else {
         format!("{base}{path}")
     };
-    let unreachable = |e: String| {
-        UiError::new(
-            ErrorCode::ServerUnreachable,
-            format!("Could not reach {base} ({e}). Check the server address and your network, then try again."),
-        )
-    };
+    let unreachable = |e: String| crate::login::unreachable(&base, e);
     let absolute = |path: &str| {
         if path.contains("://") {
             path.to_owned()
@@ -286,12 +281,7 @@ pub async fn login_with_token(
                 body: None,
             })
             .await
-            .map_err(|e| {
-                UiError::new(
-                    ErrorCode::ServerUnreachable,
-                    format!("Could not reach {base} ({e}). Check the server address and your network, then try again."),
-                )
-            })?;
+            .map_err(|e| crate::login::unreachable(&base, e))?;
             match answer.status {
                 200..=299 => answer.body,
                 401 | 403 => return Err(refused_token()),

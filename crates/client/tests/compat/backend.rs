@@ -217,6 +217,27 @@ pub fn fast_engine() -> EngineConfig {
     cfg
 }
 
+/// A Herald client on the store at `db`, with a kept `token` (a restart) or none (to sign in).
+fn start_client(
+    db: &Path,
+    token: Option<String>,
+) -> (
+    ClientHandle,
+    UnboundedReceiver<UiEventBatch>,
+    UnboundedReceiver<NativeNotification>,
+) {
+    let store = SqliteStore::open(db).expect("client store");
+    Client::start(
+        ClientConfig {
+            token,
+            engine: fast_engine(),
+            ..Default::default()
+        },
+        store,
+    )
+    .expect("client starts")
+}
+
 /// A Herald client (the desktop core without a window) with its SQLite store at `db`.
 pub struct Herald {
     pub handle: ClientHandle,
@@ -230,15 +251,7 @@ impl Herald {
     /// Signs `user` in to `url` with the `profile` (a built-in name or a file) and waits until
     /// the first sync is applied.
     pub async fn sign_in(db: &Path, url: &str, profile: &str, user: &str) -> Herald {
-        let store = SqliteStore::open(db).expect("client store");
-        let (handle, ui, native) = Client::start(
-            ClientConfig {
-                engine: fast_engine(),
-                ..Default::default()
-            },
-            store,
-        )
-        .expect("client starts");
+        let (handle, ui, native) = start_client(db, None);
         let login = handle
             .login_to(url, Some(profile), user, PASSWORD)
             .await
@@ -260,15 +273,7 @@ impl Herald {
         profile: &str,
         token: &str,
     ) -> Result<Herald, herald_protocol::ipc::UiError> {
-        let store = SqliteStore::open(db).expect("client store");
-        let (handle, ui, native) = Client::start(
-            ClientConfig {
-                engine: fast_engine(),
-                ..Default::default()
-            },
-            store,
-        )
-        .expect("client starts");
+        let (handle, ui, native) = start_client(db, None);
         let login = handle.login_with_token(url, Some(profile), token).await?;
         Ok(Herald {
             handle,
@@ -280,16 +285,7 @@ impl Herald {
 
     /// Starts again from the store at `db` with the kept token, as the app does after a restart.
     pub async fn restart_from(db: &Path, token: String) -> Herald {
-        let store = SqliteStore::open(db).expect("client store");
-        let (handle, ui, native) = Client::start(
-            ClientConfig {
-                token: Some(token.clone()),
-                engine: fast_engine(),
-                ..Default::default()
-            },
-            store,
-        )
-        .expect("client starts");
+        let (handle, ui, native) = start_client(db, Some(token.clone()));
         let h = Herald {
             handle,
             _ui: ui,
@@ -365,16 +361,7 @@ impl Herald {
 
     /// Starts from the store at `db` with a `token` the backend refuses; waits for nothing.
     pub fn start_refused(db: &Path, token: &str) -> Herald {
-        let store = SqliteStore::open(db).expect("client store");
-        let (handle, ui, native) = Client::start(
-            ClientConfig {
-                token: Some(token.to_owned()),
-                engine: fast_engine(),
-                ..Default::default()
-            },
-            store,
-        )
-        .expect("client starts");
+        let (handle, ui, native) = start_client(db, Some(token.to_owned()));
         Herald {
             handle,
             _ui: ui,

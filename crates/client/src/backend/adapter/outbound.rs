@@ -95,8 +95,10 @@ impl Adapter {
                 let Some(action) = self.profile.actions.send_message.clone() else {
                     return self.unsupported(&r.id, "sending messages");
                 };
-                if let (Some(frame), Via::RoomSocket) = (&action.frame, action.via) {
-                    let text = self.render(frame, &vars).to_string();
+                if let Some(frame) = &action.frame {
+                    // A room socket's frame is kept, to go again each time that socket opens.
+                    let room_frame = (action.via == Via::RoomSocket)
+                        .then(|| self.render(frame, &vars).to_string());
                     self.pending_sends
                         .retain(|s| s.client_msg_id != p.client_msg_id);
                     self.pending_sends.push(PendingSend {
@@ -104,20 +106,14 @@ impl Adapter {
                         client_msg_id: p.client_msg_id.clone(),
                         room_id: p.room_id.clone(),
                         text: p.text.clone(),
-                        frame: Some(text.clone()),
+                        frame: room_frame.clone(),
                     });
-                    self.send_via_room(&p.room_id, text);
-                } else if action.frame.is_some() {
-                    self.pending_sends
-                        .retain(|s| s.client_msg_id != p.client_msg_id);
-                    self.pending_sends.push(PendingSend {
-                        req: r.id.clone(),
-                        client_msg_id: p.client_msg_id.clone(),
-                        room_id: p.room_id.clone(),
-                        text: p.text.clone(),
-                        frame: None,
-                    });
-                    self.run_action(&action, &vars, None);
+                    match room_frame {
+                        Some(text) => self.send_via_room(&p.room_id, text),
+                        None => {
+                            self.run_action(&action, &vars, None);
+                        }
+                    }
                 } else {
                     let purpose = Purpose::Send {
                         req: r.id.clone(),
