@@ -44,6 +44,16 @@ versions_agree() {
   [ "$lock" = "$trunk" ] && [ "$(wasm-bindgen --version | awk '{print $2}')" = "$lock" ]
 }
 
+# herald-engine is sans-IO by construction: nothing in its resolved dependency tree (normal
+# edges, its own features) may do IO or spawn threads. The compiler then refuses any IO code in it.
+engine_has_no_io() {
+  local tree banned
+  tree="$(cargo tree -p herald-engine --edges normal --prefix none --format '{p}' --locked | awk '{print $1}' | sort -u)"
+  banned="$(grep -xE 'tokio|mio|socket2|reqwest|hyper|rusqlite|libsqlite3-sys|clap|getrandom|rand|tungstenite|tokio-tungstenite|rustls' <<<"$tree" || true)"
+  say "herald-engine depends on: $(tr '\n' ' ' <<<"$tree")"
+  [ -z "$banned" ] || { echo "herald-engine must not depend on: $banned" >&2; return 1; }
+}
+
 wasm_tests() (
   source scripts/wasm-env.sh
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
@@ -132,6 +142,7 @@ e2e_appimage() {
 gate "bootstrap (idempotent)" bash scripts/bootstrap.sh
 gate "tool versions agree" versions_agree
 gate "rustfmt" cargo fmt --all --check
+gate "the engine crate has no IO dependency" engine_has_no_io
 gate "UI wasm build (trunk, release)" bash scripts/build-ui.sh
 gate "clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 gate "native tests (nextest)" cargo nextest run --workspace --locked --no-fail-fast

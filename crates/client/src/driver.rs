@@ -647,7 +647,7 @@ impl Driver {
                         token,
                         session.user.clone(),
                     )
-                    .with_probe_every(self.engine.cfg.connection.ping_interval),
+                    .with_probe_every(self.engine.config().connection.ping_interval),
                 );
             }
             Err(e) => {
@@ -663,7 +663,7 @@ impl Driver {
     fn drain_adapter(&mut self, http_tx: &mpsc::UnboundedSender<HttpAnswer>) -> bool {
         let mut any = false;
         // The room open on screen decides which room sockets the adapter keeps.
-        let active = self.engine.active_room.clone();
+        let active = self.engine.active_room().map(str::to_owned);
         if let Some(a) = self.adapter.as_mut() {
             a.set_active_room(active);
         }
@@ -969,7 +969,7 @@ fn seeded_from_os(mut cfg: EngineConfig) -> EngineConfig {
 
 /// What the engine holds, for the adapter to merge a backend's REST answers against.
 fn held(engine: &Engine) -> Held {
-    let model = &engine.model;
+    let model = engine.model();
     Held {
         rooms: model
             .rooms

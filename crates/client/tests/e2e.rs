@@ -524,11 +524,12 @@ impl Store for FullDisk {
         changes: &herald_client::store::Changes,
     ) -> Result<(), herald_client::store::StoreError> {
         if self.full.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
-                Some("database or disk is full".into()),
-            )
-            .into());
+            return Err(herald_client::store::StoreError::Database(Box::new(
+                rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    Some("database or disk is full".into()),
+                ),
+            )));
         }
         self.inner.apply(changes)
     }

@@ -1,4 +1,5 @@
-//! One conformance suite for every [`Store`] implementation (design §4.5).
+//! One conformance suite for every [`Store`] implementation (ARCHITECTURE.md: one conformance suite
+//! per trait).
 
 use herald_protocol::ipc::Settings;
 use herald_protocol::wire::{Message, Room, RoomKind, StreamPosition, User};

@@ -17,6 +17,28 @@ use rusqlite_migration::{Migrations, M};
 
 use super::{message_order, Changes, Store, StoreError, StoredOp, StoredSession, StoredState};
 
+/// What can fail under [`SqliteStore`]; it becomes a [`StoreError`] at the trait boundary (the
+/// store contract lives in herald-engine, which has no SQLite dependency to name these in).
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error(transparent)]
+    Decode(#[from] serde_json::Error),
+}
+
+impl From<SqlError> for StoreError {
+    fn from(e: SqlError) -> Self {
+        match e {
+            SqlError::Sqlite(e) => StoreError::Database(Box::new(e)),
+            SqlError::Migration(e) => StoreError::Migration(Box::new(e)),
+            SqlError::Decode(e) => StoreError::Decode(e),
+        }
+    }
+}
+
 const MIGRATIONS: &[M<'static>] = &[
     M::up(
         "CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,7 +78,7 @@ struct Checkpointer {
 
 impl Checkpointer {
     /// `None` (and SQLite's automatic checkpoints stay on) if the thread cannot start.
-    fn start(path: &Path) -> Result<Option<Self>, StoreError> {
+    fn start(path: &Path) -> Result<Option<Self>, SqlError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
@@ -109,7 +131,10 @@ impl Drop for Checkpointer {
 impl SqliteStore {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let path = path.as_ref();
+        Ok(Self::open_sql(path.as_ref())?)
+    }
+
+    fn open_sql(path: &Path) -> Result<Self, SqlError> {
         let conn = Connection::open(path)?;
         let mut store = Self::init(conn)?;
         store._checkpointer = Checkpointer::start(path)?;
@@ -122,10 +147,12 @@ impl SqliteStore {
 
     /// A private in-memory database (tests).
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?)
+        Ok(Self::init(
+            Connection::open_in_memory().map_err(SqlError::from)?,
+        )?)
     }
 
-    fn init(mut conn: Connection) -> Result<Self, StoreError> {
+    fn init(mut conn: Connection) -> Result<Self, SqlError> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -137,7 +164,7 @@ impl SqliteStore {
         })
     }
 
-    fn kv_get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+    fn kv_get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SqlError> {
         let v: Option<String> = self
             .conn
             .query_row("SELECT value FROM kv WHERE key = ?1", [key], |r| r.get(0))
@@ -153,7 +180,7 @@ fn kv_set<T: serde::Serialize>(
     tx: &rusqlite::Transaction<'_>,
     key: &str,
     v: &T,
-) -> Result<(), StoreError> {
+) -> Result<(), SqlError> {
     tx.execute(
         "INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         params![key, serde_json::to_string(v)?],
@@ -164,7 +191,7 @@ fn kv_set<T: serde::Serialize>(
 fn json_rows<T: serde::de::DeserializeOwned>(
     conn: &Connection,
     sql: &str,
-) -> Result<Vec<T>, StoreError> {
+) -> Result<Vec<T>, SqlError> {
     let mut stmt = conn.prepare(sql)?;
     let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
     let mut out = Vec::new();
@@ -174,7 +201,7 @@ fn json_rows<T: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
-fn clear_server_state(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+fn clear_server_state(tx: &rusqlite::Transaction<'_>) -> Result<(), SqlError> {
     tx.execute_batch(
         "DELETE FROM rooms; DELETE FROM messages; DELETE FROM notifications;
          DELETE FROM friend_requests; DELETE FROM kv WHERE key = 'notifications_unread';",
@@ -182,8 +209,8 @@ fn clear_server_state(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> 
     Ok(())
 }
 
-impl Store for SqliteStore {
-    fn load(&self, recent: usize) -> Result<StoredState, StoreError> {
+impl SqliteStore {
+    fn load_sql(&self, recent: usize) -> Result<StoredState, SqlError> {
         // The newest `recent` of each room, one indexed query per room (messages_by_room):
         // start-up cost grows with rooms × recent, not with everything ever cached.
         let mut messages = Vec::new();
@@ -247,7 +274,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn apply(&mut self, c: &Changes) -> Result<(), StoreError> {
+    fn apply_sql(&mut self, c: &Changes) -> Result<(), SqlError> {
         let tx = self.conn.transaction()?;
         if let Some(session) = &c.session {
             let current: Option<StoredSession> = {
@@ -364,12 +391,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn messages_before(
+    fn messages_before_sql(
         &self,
         room_id: &str,
         before: Option<(Timestamp, &str)>,
         limit: usize,
-    ) -> Result<Vec<Message>, StoreError> {
+    ) -> Result<Vec<Message>, SqlError> {
         let mut out = Vec::new();
         let limit = limit as i64;
         match before {
@@ -398,9 +425,32 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn flush(&mut self) -> Result<(), StoreError> {
+    fn flush_sql(&mut self) -> Result<(), SqlError> {
         self.conn
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn load(&self, recent: usize) -> Result<StoredState, StoreError> {
+        Ok(self.load_sql(recent)?)
+    }
+
+    fn apply(&mut self, changes: &Changes) -> Result<(), StoreError> {
+        Ok(self.apply_sql(changes)?)
+    }
+
+    fn messages_before(
+        &self,
+        room_id: &str,
+        before: Option<(Timestamp, &str)>,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        Ok(self.messages_before_sql(room_id, before, limit)?)
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        Ok(self.flush_sql()?)
     }
 }

@@ -12,7 +12,8 @@ use herald_protocol::wire::close_code;
 
 use super::Now;
 
-/// Timings of the connection; the defaults follow design §2.
+/// Timings of the connection; the defaults follow docs/protocol.md §13 (liveness) and §9
+/// (recovery).
 #[derive(Debug, Clone)]
 pub struct ConnectionConfig {
     /// Smallest reconnect delay.
@@ -232,8 +233,8 @@ impl Connection {
         }
     }
 
-    /// The socket closed or failed; `code` is the close code if the server sent one, and
-    /// `http_unauthorized` a 401 answer to the upgrade.
+    /// The socket closed or failed; `code` is the close code if the server sent one (the driver
+    /// passes `Some(4001)` for a 401 answer to the upgrade, so both mean "sign in again").
     pub fn transport_closed(&mut self, now: Now, code: Option<u16>) -> Vec<ConnAction> {
         if matches!(
             self.state,

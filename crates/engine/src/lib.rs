@@ -8,6 +8,11 @@
 //! notifications and UI batch derived from it, and an outbox entry is persisted before the frame
 //! that transmits it. Feeding several frames before draining batches their store writes into one
 //! `Persist` (one transaction).
+//!
+//! This crate has no IO dependency at all (no tokio, reqwest, rusqlite, clap), and its
+//! clippy.toml forbids reading the clock, so "the engine never does IO and never reads the
+//! clock" is checked by the compiler and clippy. The driver that runs it, the SQLite store and the
+//! CLI are in herald-client.
 
 pub mod commands;
 pub mod connection;
@@ -18,6 +23,7 @@ pub mod outbox;
 mod persist;
 pub mod policy;
 pub mod reducer;
+pub mod store;
 pub mod sync;
 
 #[cfg(test)]
@@ -238,6 +244,16 @@ impl Engine {
         &self.model
     }
 
+    /// The configuration the engine runs with (the driver paces its probes by it).
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// The room open on screen, if any (the adapter keeps that room's socket open).
+    pub fn active_room(&self) -> Option<&str> {
+        self.active_room.as_deref()
+    }
+
     /// Whether the socket is live and caught up.
     pub fn is_live(&self) -> bool {
         matches!(self.conn.state(), ConnState::Connected { .. })
@@ -453,7 +469,8 @@ impl Engine {
         }
     }
 
-    /// Records the time of an input and reacts to a detected sleep.
+    /// Records the time of an input: every handler calls it first, so `self.now` is the time of
+    /// the input being handled.
     pub(crate) fn tick(&mut self, now: Now) {
         self.now = now;
     }

@@ -1,7 +1,7 @@
 //! Older notifications, page by page: the notifications page's infinite scroll.
 //!
 //! The stream and the snapshot carry the newest notifications; older and archived ones come
-//! from REST `GET /api/notifications?before=&limit=` (design §2, the same domain function the
+//! from REST `GET /api/notifications?before=&limit=` (docs/protocol.md §18, the same domain function the
 //! socket uses), which the driver calls for [`Output::FetchNotifications`]. No wire change was
 //! needed, so any server that implements the contract serves them.
 //!

@@ -1,4 +1,4 @@
-//! Notification policy: which events become a toast and a native notification (design §3).
+//! Notification policy: which events become a toast and a native notification (the rules are listed in ARCHITECTURE.md, "Notification policy").
 //!
 //! The rules live in one place so the UI and the desktop shell never decide them: never for
 //! your own messages; never twice for one message or notification id (the dedupe set is
