@@ -409,8 +409,9 @@ impl Engine {
             .ok_or_else(|| not_found("That notification"))?;
         let mut next = prev.clone();
         apply(&mut next);
-        self.model
-            .upsert_notification(next.clone(), &mut self.changes);
+        let next = self
+            .model
+            .upsert_notification(next, now.wall, &mut self.changes);
         self.ui.push(UiEvent::NotificationUpserted(Box::new(next)));
         self.ui.push(UiEvent::NotificationsUnread {
             count: self.model.notifications_unread,

@@ -84,7 +84,12 @@ impl Engine {
         for r in s.rooms {
             self.model.upsert_room(r, &mut self.changes);
         }
-        for n in s.notifications.items {
+        for mut n in s.notifications.items {
+            // A snooze already over is no snooze (see `Model::upsert_notification`); the server's
+            // count already includes the item.
+            if n.snoozed_until.is_some_and(|t| t <= now.wall) {
+                n.snoozed_until = None;
+            }
             self.model.notifications.insert(n.id.clone(), n.clone());
             self.changes.notifications.push(n);
         }
@@ -147,8 +152,9 @@ impl Engine {
                 self.policy
                     .on_notification(now.mono, &notification, &ctx, &mut keys, &mut alerts);
                 self.changes.notified.extend(keys);
-                self.model
-                    .upsert_notification(notification.clone(), &mut self.changes);
+                let notification =
+                    self.model
+                        .upsert_notification(notification, now.wall, &mut self.changes);
                 self.ui
                     .push(UiEvent::NotificationUpserted(Box::new(notification)));
                 self.ui.push(UiEvent::NotificationsUnread {

@@ -23,6 +23,7 @@ pub mod outbox;
 mod persist;
 pub mod policy;
 pub mod reducer;
+mod snooze;
 pub mod store;
 pub mod sync;
 
@@ -206,6 +207,8 @@ impl Engine {
         };
         e.conn.observe(now);
         e.ui.push(UiEvent::Reset(Box::new(e.view_state())));
+        // Snoozes that ended while Herald was closed come back now.
+        e.end_snoozes(now);
         e
     }
 
@@ -475,7 +478,7 @@ impl Engine {
         self.now = now;
     }
 
-    /// Time passed: connection timers, outbox retries, typing expiry, burst flushes.
+    /// Time passed: connection timers, outbox retries, typing expiry, burst flushes, snoozes.
     pub fn handle_timeout(&mut self, now: Now) {
         self.tick(now);
         let was_open = self.conn.socket_open();
@@ -496,6 +499,7 @@ impl Engine {
         for room in self.model.expire_typing(now.mono) {
             self.push_room(&room);
         }
+        self.end_snoozes(now);
         let mut alerts = Vec::new();
         self.policy.handle_timeout(now.mono, &mut alerts);
         self.emit_alerts(alerts);
@@ -508,6 +512,7 @@ impl Engine {
             self.conn.poll_timeout(),
             self.outbox.poll_timeout().filter(|_| self.is_live()),
             self.model.next_typing_expiry(),
+            self.snooze_deadline(),
             self.policy.poll_timeout(),
             self.ui.deadline(self.now.mono),
             self.persist_retry_at().filter(|_| !self.changes.is_empty()),

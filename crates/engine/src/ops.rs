@@ -263,10 +263,12 @@ impl Engine {
             Op::MarkNotificationRead(_) | Op::Archive(_) | Op::Snooze(_) => {
                 match reply.into_result::<NotificationOk>() {
                     Ok(ok) => {
-                        self.model
-                            .upsert_notification(ok.notification.clone(), &mut self.changes);
-                        self.ui
-                            .push(UiEvent::NotificationUpserted(Box::new(ok.notification)));
+                        let n = self.model.upsert_notification(
+                            ok.notification,
+                            now.wall,
+                            &mut self.changes,
+                        );
+                        self.ui.push(UiEvent::NotificationUpserted(Box::new(n)));
                         self.ui.push(UiEvent::NotificationsUnread {
                             count: self.model.notifications_unread,
                         });
@@ -319,9 +321,10 @@ impl Engine {
                 self.push_room(&room_id);
             }
             Revert::Notification { notification: n } => {
-                self.model
-                    .upsert_notification((*n).clone(), &mut self.changes);
-                self.ui.push(UiEvent::NotificationUpserted(n));
+                let n = self
+                    .model
+                    .upsert_notification(*n, self.now.wall, &mut self.changes);
+                self.ui.push(UiEvent::NotificationUpserted(Box::new(n)));
                 self.ui.push(UiEvent::NotificationsUnread {
                     count: self.model.notifications_unread,
                 });

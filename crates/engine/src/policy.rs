@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use herald_protocol::ipc::{QuietHours, Settings, Toast, ToastKind};
 use herald_protocol::wire::{Message, Notification, NotificationKind, Room, RoomKind};
+use herald_protocol::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// A request to show an OS notification. The shell shows it; one with the same `id` as a
@@ -193,7 +194,33 @@ impl Policy {
         new_keys: &mut Vec<String>,
         alerts: &mut Vec<Alert>,
     ) -> Verdict {
-        let key = notification_key(&n.id);
+        self.bell(now, notification_key(&n.id), n, ctx, new_keys, alerts)
+    }
+
+    /// A snoozed bell item's time came: it is announced again, under the same rules as a new
+    /// one, once per snooze (the key names the snooze's end, so a later snooze announces again).
+    pub fn on_snooze_ended(
+        &mut self,
+        now: Instant,
+        n: &Notification,
+        until: Timestamp,
+        ctx: &PolicyContext<'_>,
+        new_keys: &mut Vec<String>,
+        alerts: &mut Vec<Alert>,
+    ) -> Verdict {
+        let key = format!("snooze:{}:{}", n.id, until.unix_timestamp());
+        self.bell(now, key, n, ctx, new_keys, alerts)
+    }
+
+    fn bell(
+        &mut self,
+        now: Instant,
+        key: String,
+        n: &Notification,
+        ctx: &PolicyContext<'_>,
+        new_keys: &mut Vec<String>,
+        alerts: &mut Vec<Alert>,
+    ) -> Verdict {
         if !self.notified.insert(key.clone()) {
             return Verdict::Duplicate;
         }

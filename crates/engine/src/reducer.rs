@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use herald_protocol::ipc::{ChatMessage, Delivery, RoomView, Settings, UiEvent, UiEventBatch};
 use herald_protocol::wire::{FriendRequest, Message, Notification, Room, User};
+use herald_protocol::Timestamp;
 
 use crate::store::{message_order, Changes};
 
@@ -78,6 +79,11 @@ pub struct Model {
     pub notification_pages: super::notification_pages::NotificationPaging,
     pub friend_requests: BTreeMap<String, FriendRequest>,
     pub drafts: BTreeMap<String, String>,
+}
+
+/// Whether a notification is in the bell's unread count (the model holds no ended snooze).
+fn counts_unread(n: &Notification) -> bool {
+    !n.read && !n.archived && n.snoozed_until.is_none()
 }
 
 /// Converts a server message to the view type: own messages are keyed by their client_msg_id
@@ -188,11 +194,26 @@ impl Model {
         Some(prev)
     }
 
-    /// Creates or replaces a notification, keeping the unread count in step.
-    pub fn upsert_notification(&mut self, n: Notification, changes: &mut Changes) {
-        let counts = |n: &Notification| !n.read && !n.archived;
-        let before = self.notifications.get(&n.id).map(counts).unwrap_or(false);
-        let after = counts(&n);
+    /// Creates or replaces a notification, keeping the unread count in step. An item counts
+    /// while it is unread, not archived and not snoozed at `wall`. A snooze already over at
+    /// `wall` is dropped (`snoozed_until: None`), so every snooze the model holds is still
+    /// running and [`Model::end_snoozes`] finds exactly the ones whose time came since. Returns
+    /// the item as the model now holds it (what the UI is sent).
+    pub fn upsert_notification(
+        &mut self,
+        mut n: Notification,
+        wall: Timestamp,
+        changes: &mut Changes,
+    ) -> Notification {
+        if n.snoozed_until.is_some_and(|t| t <= wall) {
+            n.snoozed_until = None;
+        }
+        let before = self
+            .notifications
+            .get(&n.id)
+            .map(counts_unread)
+            .unwrap_or(false);
+        let after = counts_unread(&n);
         if before && !after {
             self.notifications_unread = self.notifications_unread.saturating_sub(1);
         } else if !before && after {
@@ -200,7 +221,42 @@ impl Model {
         }
         changes.notifications.push(n.clone());
         changes.notifications_unread = Some(self.notifications_unread);
-        self.notifications.insert(n.id.clone(), n);
+        self.notifications.insert(n.id.clone(), n.clone());
+        n
+    }
+
+    /// When the next running snooze ends.
+    pub fn next_snooze_end(&self) -> Option<Timestamp> {
+        self.notifications
+            .values()
+            .filter_map(|n| n.snoozed_until)
+            .min()
+    }
+
+    /// Ends every snooze whose time is `wall` or earlier: the item is shown again and, if it is
+    /// unread and not archived, counted again. Returns the items that came back unread, each
+    /// with the end of its snooze, for the policy to announce.
+    pub fn end_snoozes(
+        &mut self,
+        wall: Timestamp,
+        changes: &mut Changes,
+    ) -> Vec<(Notification, Timestamp)> {
+        let mut back = Vec::new();
+        for n in self.notifications.values_mut() {
+            let Some(until) = n.snoozed_until.filter(|t| *t <= wall) else {
+                continue;
+            };
+            n.snoozed_until = None;
+            changes.notifications.push(n.clone());
+            if !n.read && !n.archived {
+                self.notifications_unread = self.notifications_unread.saturating_add(1);
+                back.push((n.clone(), until));
+            }
+        }
+        if !back.is_empty() {
+            changes.notifications_unread = Some(self.notifications_unread);
+        }
+        back
     }
 
     pub fn read_all_notifications(&mut self, changes: &mut Changes) {

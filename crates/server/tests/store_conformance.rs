@@ -174,6 +174,45 @@ async fn unread_counts_follow_messages_and_read_marks(store: Arc<dyn Store>) {
     assert_eq!(s.room_for("bob", &room.id).await.unwrap().unread_count, 1);
 }
 
+async fn a_snoozed_notification_is_not_counted_unread_until_its_time(store: Arc<dyn Store>) {
+    let s = with_users(store).await;
+    let n = s
+        .create_notifications(&["bob".into()], &note("a"))
+        .await
+        .unwrap()
+        .0;
+    s.create_notifications(&["bob".into()], &note("b"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.snapshot("bob", 100).await.unwrap().notifications.unread,
+        2
+    );
+    let now = time::OffsetDateTime::now_utc();
+    let later = NotificationPatch {
+        snoozed_until: Some(now + time::Duration::hours(1)),
+        ..Default::default()
+    };
+    s.update_notification("bob", &n[0].id, &later)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.snapshot("bob", 100).await.unwrap().notifications.unread,
+        1,
+        "snoozed: left out"
+    );
+    let over = NotificationPatch {
+        snoozed_until: Some(now - time::Duration::minutes(1)),
+        ..Default::default()
+    };
+    s.update_notification("bob", &n[0].id, &over).await.unwrap();
+    assert_eq!(
+        s.snapshot("bob", 100).await.unwrap().notifications.unread,
+        2,
+        "a snooze that is over counts again"
+    );
+}
+
 async fn snapshot_is_the_state_at_its_seq(store: Arc<dyn Store>) {
     let s = with_users(store).await;
     let (room, _) = s
@@ -427,6 +466,7 @@ macro_rules! conformance {
             case!(only_members_reach_a_room);
             case!(unread_counts_follow_messages_and_read_marks);
             case!(snapshot_is_the_state_at_its_seq);
+            case!(a_snoozed_notification_is_not_counted_unread_until_its_time);
             case!(accepting_a_friend_request_creates_a_direct_room_and_a_notification);
             case!(pruning_keeps_the_last_n_events_and_records_the_gap);
             case!(a_message_to_a_big_room_is_one_gapless_event_per_member_sharing_one_body);

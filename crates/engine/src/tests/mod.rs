@@ -23,6 +23,7 @@ use crate::store::{MemoryStore, Store, StoredSession};
 mod bell_policy;
 mod heartbeat;
 mod notification_pages;
+mod snooze;
 mod store_failures;
 
 fn user(id: &str) -> User {
@@ -99,10 +100,16 @@ impl Sim {
     }
 
     fn with_store(store: MemoryStore, cfg: EngineConfig) -> Self {
+        Self::with_store_after(store, cfg, Duration::ZERO)
+    }
+
+    /// Starts from `store` with the wall clock `later` past the usual start (a restart after
+    /// Herald was closed for a while).
+    fn with_store_after(store: MemoryStore, cfg: EngineConfig, later: Duration) -> Self {
         let t0 = Instant::now();
         let now = Now {
             mono: t0,
-            wall: datetime!(2026-01-01 12:00 UTC),
+            wall: datetime!(2026-01-01 12:00 UTC) + later,
         };
         let engine = Engine::new(cfg, store.load(50).unwrap(), now);
         let mut s = Self {
@@ -110,7 +117,7 @@ impl Sim {
             store,
             t0,
             elapsed: Duration::ZERO,
-            wall_extra: Duration::ZERO,
+            wall_extra: later,
             sent: vec![],
             opens: 0,
             closes: vec![],

@@ -155,11 +155,14 @@ pub async fn list(
     Ok(Paged { items, has_more })
 }
 
+/// Unread, not archived and not snoozed now (a snoozed item counts again from its time).
 pub async fn unread_count(conn: &mut PgConnection, user_id: &str) -> Result<u32> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND NOT read AND NOT archived",
+        "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND NOT read AND NOT archived \
+         AND (snoozed_until IS NULL OR snoozed_until <= $2)",
     )
     .bind(user_id)
+    .bind(now_micros())
     .fetch_one(&mut *conn)
     .await?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))

@@ -145,11 +145,14 @@ pub async fn list(
     Ok(Paged { items, has_more })
 }
 
+/// Unread, not archived and not snoozed now (a snoozed item counts again from its time).
 pub async fn unread_count(conn: &mut SqliteConnection, user_id: &str) -> Result<u32> {
     let n: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND read = 0 AND archived = 0",
+        "SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND read = 0 AND archived = 0 \
+         AND (snoozed_until IS NULL OR snoozed_until <= ?)",
     )
     .bind(user_id)
+    .bind(now_micros())
     .fetch_one(&mut *conn)
     .await?
     .try_get("n")?;
