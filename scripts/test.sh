@@ -75,6 +75,8 @@ e2e_smoke() {
 e2e_desktop() {
   local app="$CARGO_TARGET_DIR/debug/herald-desktop" server="$CARGO_TARGET_DIR/debug/herald-server"
   [ -x "$app" ] && [ -x "$server" ] || { echo "no desktop/server binary under $CARGO_TARGET_DIR/debug" >&2; return 1; }
+  # The panel stand-in (a StatusNotifier watcher) the tray checks need; same features as the tests.
+  cargo build -p herald-desktop --example sni_watcher --locked
   timeout 600 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
     python3 tests/e2e/desktop.py "$app" "$server" "$artifacts"
 }

@@ -126,6 +126,7 @@ pub fn app_info() -> AppInfo {
         name: "Herald".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol: herald_client::PROTOCOL_VERSION,
+        tray: crate::tray_host::last_known(),
     }
 }
 

@@ -23,6 +23,7 @@ mod settings;
 mod shell;
 mod startup;
 pub mod tray;
+mod tray_host;
 pub mod updater;
 mod webview;
 
@@ -112,8 +113,18 @@ fn prepare_window<R: Runtime>(handle: &tauri::AppHandle<R>) {
     };
     webview::tune(&window);
     if autostart::started_minimized() {
-        log::info!("started at login: staying in the tray");
         let _ = window.hide();
+        // Hidden with no tray icon to bring it back would be lost: then show it minimized.
+        tauri::async_runtime::spawn(async move {
+            match tray_host::CloseTo::for_host(tray_host::present().await) {
+                tray_host::CloseTo::Tray => log::info!("started at login: staying in the tray"),
+                tray_host::CloseTo::Minimize => {
+                    log::info!("started at login with no tray host: shown minimized");
+                    let _ = window.minimize();
+                    let _ = window.show();
+                }
+            }
+        });
     }
 }
 
@@ -157,6 +168,12 @@ fn start_shell<R: Runtime>(
             log::warn!("no tray icon: {e}");
         }
         tauri::async_runtime::spawn(resume::watch(client.clone()));
+        // Known before the settings page asks (`AppInfo.tray`).
+        tauri::async_runtime::spawn(async {
+            if !tray_host::present().await {
+                log::warn!("no tray host shows Herald's icon: closing the window minimizes it");
+            }
+        });
         updater::check_at_start(handle, &config.updates);
         // The engine starts focused (a window just opened has the focus); a hidden one has not.
         // Focus changes in the few hundred ms before this point are not replayed: the window
@@ -191,9 +208,22 @@ fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
         WindowEvent::Focused(focused) => shell.client.set_focus(*focused),
         WindowEvent::CloseRequested { api, .. } if shell.settings().close_to_tray => {
             api.prevent_close();
-            let _ = window.hide();
             shell.client.set_focus(false);
-            log::info!("window closed to the tray; still connected");
+            let window = window.clone();
+            tauri::async_runtime::spawn(async move {
+                match tray_host::CloseTo::for_host(tray_host::present().await) {
+                    tray_host::CloseTo::Tray => {
+                        let _ = window.hide();
+                        log::info!("window closed to the tray; still connected");
+                    }
+                    tray_host::CloseTo::Minimize => {
+                        let _ = window.minimize();
+                        log::info!(
+                            "window minimized, not hidden: no tray host shows Herald's icon; still connected"
+                        );
+                    }
+                }
+            });
         }
         _ => {}
     }

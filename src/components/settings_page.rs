@@ -147,6 +147,11 @@ pub fn settings_page() -> Html {
             });
         })
     };
+    // Without a tray host (stock GNOME) a hidden window could not be brought back.
+    let tray_hint = match &*core {
+        CoreStatus::Ready(i) if !i.tray => "No tray icon is shown on this desktop, so closing the window minimizes Herald instead (it keeps running and notifying)",
+        _ => "Closing the window hides it to the tray",
+    };
     let version = match &*core {
         CoreStatus::Ready(i) => format!("{} {} · protocol v{}", i.name, i.version, i.protocol),
         _ => "Herald".into(),
@@ -193,7 +198,7 @@ pub fn settings_page() -> Html {
             </div>
             <div class="card">
                 <h2 class="card-title">{ "Desktop" }</h2>
-                <Toggle label="Keep running in the tray" hint="Closing the window hides it to the tray" checked={s.close_to_tray} testid="set-tray" onchange={set(|s, v| s.close_to_tray = v)} />
+                <Toggle label="Keep running in the tray" hint={tray_hint} checked={s.close_to_tray} testid="set-tray" onchange={set(|s, v| s.close_to_tray = v)} />
                 <Toggle label="Start on login" hint="Open Herald when you sign in to your computer" checked={s.start_on_login} testid="set-autostart" onchange={set(|s, v| s.start_on_login = v)} />
                 <div class="setting">
                     <span class="setting-text"><strong>{ "Version" }</strong><span class="muted small">{ version }</span></span>

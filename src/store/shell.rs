@@ -43,6 +43,7 @@ mod tests {
             name: "Herald".into(),
             version: "0.1.0".into(),
             protocol: 1,
+            tray: true,
         }
     }
 

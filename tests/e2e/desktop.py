@@ -327,6 +327,12 @@ def main():
          "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.Notifications"],
         capture_output=True, text=True, timeout=5).stdout, timeout=15)
     notes = Notifications(os.path.join(artifacts, "dbus-notify.log"))
+    # A panel stand-in: a StatusNotifier watcher with a host, so closing goes to the tray (without
+    # one Herald minimizes instead; the last check stops it to see that).
+    watcher_bin = os.path.join(os.path.dirname(app), "examples", "sni_watcher")
+    watcher = subprocess.Popen([watcher_bin], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                               text=True, start_new_session=True)
+    assert watcher.stdout.readline().strip() == "ready", "the StatusNotifier watcher stand-in did not start"
     time.sleep(0.5)
 
     bob = http("POST", f"{url}/api/login", {"username": "bob", "password": "herald"})["token"]
@@ -586,6 +592,27 @@ def main():
 
         check("started with --minimized: no window, still connected", minimized_start_stays_hidden_and_connects)
         check("launching Herald again shows the minimized app's window", launching_again_shows_the_minimized_app)
+
+        def without_a_tray_host_closing_minimizes_and_keeps_the_window():
+            stop(watcher)
+            log_file = os.path.join(env["XDG_DATA_HOME"], "dev.herald.desktop", "logs", "herald.log")
+            wids = herald_windows(visible_only=True)
+            assert wids, "no visible Herald window"
+            for w in wids:
+                X11.close_window(w)
+            def minimized_logged():
+                with open(log_file) as f:
+                    return "window minimized, not hidden: no tray host" in f.read()
+            wait_until("the close minimizes (logged)", minimized_logged, timeout=10)
+            time.sleep(1)
+            # No window manager runs under Xvfb, so the minimize is a request nobody acts on: the
+            # window stays mapped, which is what matters: it was not hidden with no way back.
+            assert herald_windows(visible_only=True), "the window was hidden with no tray to bring it back"
+            v = herald.view()  # the app still answers
+            return {"visible_windows": len(herald_windows(visible_only=True)), "connection": v["connection"]["state"]}
+
+        check("with no tray host, closing minimizes instead of hiding the window",
+              without_a_tray_host_closing_minimizes_and_keeps_the_window)
         try:
             subprocess.run(["import", "-window", "root", os.path.join(artifacts, "desktop-screen.png")],
                            check=False, timeout=30, capture_output=True)
@@ -595,6 +622,7 @@ def main():
         if herald is not None:
             herald.quit()
         notes.stop()
+        stop(watcher)
         stop(dunst)
         stop(server, signal.SIGINT)
         shutil.copytree(os.path.join(home), os.path.join(artifacts, "desktop-home"), dirs_exist_ok=True,

@@ -39,6 +39,9 @@ impl Engine {
                 name: "Herald".to_owned(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 protocol: wire::PROTOCOL_VERSION,
+                // Below the desktop shell (herald-cli) there is no tray; the shell answers
+                // this command itself with what it found.
+                tray: false,
             })),
             UiCommand::GetViewState => Ok(UiReply::ViewState(Box::new(self.view_state()))),
             UiCommand::OpenRoom { room_id } => {

@@ -306,6 +306,11 @@ pub struct AppInfo {
     pub version: String,
     /// The protocol version the core speaks.
     pub protocol: u32,
+    /// Whether something shows Herald's tray icon (on Linux: a StatusNotifier host is
+    /// registered). Without one, closing the window minimizes it instead of hiding it, and the
+    /// settings page says why. Absent (an older core): assumed present.
+    #[serde(default = "yes")]
+    pub tray: bool,
 }
 
 /// Result of `check_for_updates`.
