@@ -196,10 +196,18 @@ impl Connection {
         }]
     }
 
-    /// The reconnect delay for the current failure count: uniform in `[min, cap]` where the cap
-    /// doubles per consecutive failure up to `backoff_max` (full jitter with a floor).
-    pub fn backoff_delay(&mut self) -> Duration {
-        let exp = self.failures.min(16);
+    /// The reconnect delay for the current failure count: uniform in `[min, cap]`, where the cap
+    /// is `2 × min` on the first failure and doubles per consecutive failure up to `backoff_max`
+    /// (full jitter with a floor). Even the first retry is spread: with a cap of `min` every
+    /// client of a restarted server came back at the same instant (measured by
+    /// `benches/reconnect_spread.rs`). A server that announces its restart (close 1001) is
+    /// given at least `8 × min` (4 s by default): it is down for a while anyway, and the wider
+    /// window is what spreads its whole population.
+    pub fn backoff_delay(&mut self, reason: DisconnectReason) -> Duration {
+        let mut exp = self.failures.saturating_add(1).min(16);
+        if reason == DisconnectReason::ServerRestart {
+            exp = exp.max(3);
+        }
         let cap = self
             .cfg
             .backoff_min
@@ -277,7 +285,7 @@ impl Connection {
         let delay = if immediate || reason == DisconnectReason::TooSlow {
             Duration::ZERO
         } else {
-            let d = self.backoff_delay();
+            let d = self.backoff_delay(reason);
             self.failures = self.failures.saturating_add(1);
             d
         };

@@ -305,9 +305,9 @@ fn backoff_delays_stay_within_full_jitter_bounds_and_double_up_to_the_cap() {
         let mut c = Connection::new(cfg.clone(), seed);
         // when we ask for ten consecutive delays
         for failures in 0..10u32 {
-            let d = c.backoff_delay();
-            // then each lies in [500 ms, min(20 s, 500 ms * 2^n)]
-            let cap = (500u64 << failures).min(20_000);
+            let d = c.backoff_delay(DisconnectReason::TransportClosed);
+            // then each lies in [500 ms, min(20 s, 500 ms * 2^(n+1))]
+            let cap = (500u64 << (failures + 1)).min(20_000);
             assert!(d >= Duration::from_millis(500), "{d:?}");
             assert!(
                 d <= Duration::from_millis(cap),
@@ -323,6 +323,26 @@ fn backoff_delays_stay_within_full_jitter_bounds_and_double_up_to_the_cap() {
             let _ = c.state();
         }
     }
+}
+
+#[test]
+fn even_the_first_retry_after_a_stable_connection_is_spread_and_a_restart_wider() {
+    // given many clients whose connection was stable (no failures yet)
+    let cfg = ConnectionConfig::default();
+    let first = |reason| -> Vec<Duration> {
+        (0..200u64)
+            .map(|seed| Connection::new(cfg.clone(), seed * 7919 + 1).backoff_delay(reason))
+            .collect()
+    };
+    // then the first retry is not one instant for all of them
+    let closed = first(DisconnectReason::TransportClosed);
+    let (lo, hi) = (closed.iter().min().unwrap(), closed.iter().max().unwrap());
+    assert!(*hi - *lo >= Duration::from_millis(300), "{lo:?}..{hi:?}");
+    assert!(*hi <= Duration::from_millis(1000));
+    // and a server that announced its restart is given a wider window
+    let restart = first(DisconnectReason::ServerRestart);
+    assert!(restart.iter().max().unwrap() > &Duration::from_millis(2000));
+    assert!(restart.iter().all(|d| *d <= Duration::from_millis(4000)));
 }
 
 #[test]
@@ -361,11 +381,11 @@ fn reconnect_schedule_grows_and_resets_after_a_stable_connection() {
     let now = s.now();
     s.engine.transport_closed(now, None);
     s.drain();
-    // then the next wait is back at the first step (<= 500 ms * 2^0)
+    // then the next wait is back at the first step (<= 500 ms * 2^1)
     let ConnState::Waiting { retry_at, .. } = s.engine.connection_state().clone() else {
         panic!()
     };
-    assert!(retry_at - s.now().mono <= Duration::from_millis(500));
+    assert!(retry_at - s.now().mono <= Duration::from_millis(1000));
 }
 
 #[test]
