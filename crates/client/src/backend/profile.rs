@@ -836,6 +836,53 @@ mod tests {
         }
     }
 
+    /// The as-is seed 004 profile with `edit` applied, parsed as a file; the error's text.
+    fn asis_error(edit: impl Fn(String) -> String) -> String {
+        let text = edit(include_str!("builtin/ecleaner-asis.toml").to_owned());
+        match Profile::parse(&text, &Source::File("asis.toml".into())) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_profile_without_a_stream_socket_must_poll_at_least_every_second() {
+        let no_poll = asis_error(|t| t.replace("poll_secs = 30\n", ""));
+        assert!(no_poll.contains("key `socket`"), "{no_poll}");
+        assert!(no_poll.contains("sync.poll_secs"), "{no_poll}");
+        let zero = asis_error(|t| t.replace("poll_secs = 30", "poll_secs = 0"));
+        assert!(zero.contains("key `sync.poll_secs`"), "{zero}");
+        assert_eq!(asis_error(|t| t), "", "the built-in loads");
+    }
+
+    #[test]
+    fn an_action_over_a_socket_the_profile_lacks_is_refused_with_its_key() {
+        let via_socket = asis_error(|t| t.replacen("via = \"room_socket\"", "via = \"socket\"", 1));
+        assert!(
+            via_socket.contains("key `actions.send_message.via`"),
+            "{via_socket}"
+        );
+        // without [room_socket] (and its rules) nothing can carry a room-socket action
+        let start = include_str!("builtin/ecleaner-asis.toml")
+            .find("[room_socket]")
+            .unwrap();
+        let end = include_str!("builtin/ecleaner-asis.toml")
+            .find("[rest]")
+            .unwrap();
+        let no_room_socket = asis_error(|t| format!("{}{}", &t[..start], &t[end..]));
+        assert!(no_room_socket.contains(".via`"), "{no_room_socket}");
+        assert!(no_room_socket.contains("[room_socket]"), "{no_room_socket}");
+    }
+
+    #[test]
+    fn a_room_socket_needs_a_plain_websocket_and_a_room_in_its_url() {
+        let no_room = asis_error(|t| t.replace("/ws/job_chat/{room_id}/", "/ws/job_chat/"));
+        assert!(no_room.contains("key `room_socket.url`"), "{no_room}");
+        let socketio =
+            asis_error(|t| t.replace("transport = \"websocket\"", "transport = \"socketio\""));
+        assert!(socketio.contains("key `room_socket`"), "{socketio}");
+    }
+
     #[test]
     fn a_typo_in_a_key_names_the_file_and_the_key() {
         let text = include_str!("builtin/artchive.toml").replace("discriminator", "discriminatr");
