@@ -35,7 +35,7 @@ pub async fn show_all<R: Runtime>(
 /// opened in the browser (the UI's scheme filter); a room is opened and the UI navigates to it.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn clicked<R: Runtime>(app: &AppHandle<R>, n: &NativeNotification) {
-    use herald_protocol::ipc::{UiCommand, UiEvent, UiEventBatch};
+    use herald_protocol::ipc::UiCommand;
     use tauri::Manager;
     crate::tray::show_main_window(app);
     if let Some(url) = &n.url {
@@ -43,17 +43,6 @@ fn clicked<R: Runtime>(app: &AppHandle<R>, n: &NativeNotification) {
         if let Err(e) = crate::commands::open_url(url) {
             log::warn!("could not open the notification's link: {}", e.message);
         }
-    }
-    if let Some(room_id) = &n.room_id {
-        log::info!("notification clicked: opening its room");
-        crate::events::emit_batch(
-            app,
-            &UiEventBatch {
-                events: vec![UiEvent::Navigate {
-                    room_id: room_id.clone(),
-                }],
-            },
-        );
     }
     let (room_id, notification_id) = (n.room_id.clone(), n.notification_id.clone());
     let app = app.clone();
@@ -75,8 +64,15 @@ fn clicked<R: Runtime>(app: &AppHandle<R>, n: &NativeNotification) {
             }
         }
         if let Some(room_id) = room_id {
-            if let Err(e) = shell.client.command(UiCommand::OpenRoom { room_id }).await {
-                log::warn!("could not open the notification's room: {}", e.message);
+            log::info!("notification clicked: opening its room");
+            // The engine opens the room and tells the UI to show it (`UiEvent::Navigate`).
+            let show = UiCommand::ShowRoom {
+                room_id: room_id.clone(),
+            };
+            for command in [show, UiCommand::OpenRoom { room_id }] {
+                if let Err(e) = shell.client.command(command).await {
+                    log::warn!("could not open the notification's room: {}", e.message);
+                }
             }
         }
     });

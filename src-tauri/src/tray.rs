@@ -7,8 +7,6 @@
 //! machines have. Quit really quits: `app.exit` → `RunEvent::Exit` → client shutdown (store
 //! flushed, socket closed), see `lib.rs`.
 
-use std::sync::Mutex;
-
 use herald_protocol::ipc::{UiCommand, UpdateStatus};
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -31,7 +29,6 @@ use item::{CHECK_UPDATES, DND, MARK_ALL_READ, OPEN, QUIT};
 /// The menu items the shell updates after creation.
 struct TrayItems<R: Runtime> {
     dnd: CheckMenuItem<R>,
-    unread_rooms: Mutex<Vec<String>>,
 }
 
 /// Creates the tray icon and its menu.
@@ -51,10 +48,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, dnd_on: bool) -> tauri::Result<()>
         builder = builder.icon(icon.clone());
     }
     builder.build(app)?;
-    app.manage(TrayItems {
-        dnd,
-        unread_rooms: Mutex::new(Vec::new()),
-    });
+    app.manage(TrayItems { dnd });
     Ok(())
 }
 
@@ -125,15 +119,6 @@ pub fn show_unread<R: Runtime>(app: &AppHandle<R>, total: u32) {
     }
 }
 
-/// Remembers which rooms "Mark all as read" has to mark.
-pub fn set_unread_rooms<R: Runtime>(app: &AppHandle<R>, rooms: Vec<String>) {
-    if let Some(items) = app.try_state::<TrayItems<R>>() {
-        if let Ok(mut r) = items.unread_rooms.lock() {
-            *r = rooms;
-        }
-    }
-}
-
 /// Keeps the Do-not-disturb check item in step with the settings.
 pub fn sync_dnd<R: Runtime>(app: &AppHandle<R>, on: bool) {
     if let Some(items) = app.try_state::<TrayItems<R>>() {
@@ -159,31 +144,15 @@ fn toggle_dnd<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
+/// Everything the tray's count counts, read at once: one engine command.
 fn mark_all_read<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let Some(shell) = app.try_state::<Shell<R>>() else {
             return;
         };
-        let rooms = app
-            .try_state::<TrayItems<R>>()
-            .and_then(|items| items.unread_rooms.lock().ok().map(|r| r.clone()))
-            .unwrap_or_default();
-        for room_id in rooms {
-            if let Err(e) = shell
-                .client
-                .command(UiCommand::MarkRoomRead { room_id })
-                .await
-            {
-                log::warn!("mark room read from the tray failed: {e}");
-            }
-        }
-        if let Err(e) = shell
-            .client
-            .command(UiCommand::MarkAllNotificationsRead)
-            .await
-        {
-            log::warn!("mark all notifications read from the tray failed: {e}");
+        if let Err(e) = shell.client.command(UiCommand::MarkEverythingRead).await {
+            log::warn!("mark all read from the tray failed: {e}");
         }
     });
 }

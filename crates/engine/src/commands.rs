@@ -159,6 +159,29 @@ impl Engine {
                     })
                 },
             ),
+            UiCommand::MarkEverythingRead => {
+                let rooms: Vec<String> = self
+                    .model
+                    .rooms
+                    .iter()
+                    .filter(|(_, r)| r.room.unread_count > 0)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for room in rooms {
+                    self.read_room_locally(&room);
+                }
+                if self.model.notifications_unread > 0 {
+                    return self.handle_command(now, UiCommand::MarkAllNotificationsRead);
+                }
+                Ok(UiReply::Ack)
+            }
+            UiCommand::ShowRoom { room_id } => {
+                if !self.model.rooms.contains_key(&room_id) {
+                    return Err(not_found("That room"));
+                }
+                self.ui.push(UiEvent::Navigate { room_id });
+                Ok(UiReply::Ack)
+            }
             UiCommand::MarkAllNotificationsRead => {
                 let items: Vec<Notification> = self.model.notifications.values().cloned().collect();
                 let unread = self.model.notifications_unread;

@@ -128,6 +128,8 @@ pub struct Engine {
     /// What the session's backend is and can do (set by the driver, which reads the profile).
     pub(crate) backend: BackendView,
     pub(crate) active_room: Option<String>,
+    /// The last `UiEvent::UnreadTotal` sent (the tray's count), so it is sent only on change.
+    shown_total: Option<u32>,
     pub(crate) focused: bool,
     pub(crate) out: VecDeque<Output>,
     pub(crate) changes: Changes,
@@ -189,6 +191,7 @@ impl Engine {
             session: stored.session,
             backend: BackendView::default(),
             active_room: None,
+            shown_total: None,
             focused: true,
             out: VecDeque::new(),
             changes: Changes {
@@ -547,6 +550,11 @@ impl Engine {
             let first = d.remove(0);
             self.out.extend(d);
             return Some(first);
+        }
+        let total = self.model.unread_total();
+        if self.shown_total != Some(total) {
+            self.shown_total = Some(total);
+            self.ui.push(UiEvent::UnreadTotal { count: total });
         }
         self.ui.take_due(self.now.mono).map(Output::Ui)
     }

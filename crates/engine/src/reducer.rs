@@ -225,6 +225,13 @@ impl Model {
         n
     }
 
+    /// What the tray counts: chat unread over all rooms plus unread bell items.
+    pub fn unread_total(&self) -> u32 {
+        self.rooms.values().fold(self.notifications_unread, |n, r| {
+            n.saturating_add(r.room.unread_count)
+        })
+    }
+
     /// When the next running snooze ends.
     pub fn next_snooze_end(&self) -> Option<Timestamp> {
         self.notifications

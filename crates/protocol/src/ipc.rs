@@ -493,6 +493,14 @@ pub enum UiCommand {
         notification_id: String,
     },
     MarkAllNotificationsRead,
+    /// Every room and every bell item read at once (the tray's "Mark all as read": everything
+    /// its count counts).
+    MarkEverythingRead,
+    /// Show a room in the UI (a native notification or the tray was clicked): the engine emits
+    /// `UiEvent::Navigate`.
+    ShowRoom {
+        room_id: String,
+    },
     ArchiveNotification {
         notification_id: String,
     },
@@ -618,6 +626,11 @@ pub enum UiEvent {
     /// The tray or a native notification asked to show a room.
     Navigate {
         room_id: String,
+    },
+    /// What the tray and the window title count: chat unread over all rooms plus unread bell
+    /// items. Sent whenever it changes; the core's first batch carries it.
+    UnreadTotal {
+        count: u32,
     },
 }
 

@@ -25,6 +25,7 @@ mod heartbeat;
 mod notification_pages;
 mod snooze;
 mod store_failures;
+mod tray_commands;
 
 fn user(id: &str) -> User {
     User {
