@@ -49,6 +49,7 @@ fn with_ui(cx: &yewdux::Context, ui: UiState) {
             name: "Herald".into(),
             version: "0.1.0".into(),
             protocol: 1,
+            tray: true,
         }),
     });
 }
