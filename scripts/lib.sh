@@ -29,3 +29,7 @@ wasm_route() {
 wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' "${1:-Cargo.lock}"
 }
+
+# The build scripts/run.sh does. One definition, so test.sh's "run build reuses the test build"
+# gate checks exactly what a person running Herald gets.
+build_app() { cargo build --locked -p herald-server -p herald-desktop "$@"; }

@@ -21,7 +21,7 @@ step "build the UI"
 bash scripts/build-ui.sh
 
 step "build the server and the desktop app"
-cargo build --locked -p herald-server -p herald-desktop
+build_app
 
 server_pid=""
 cleanup() {

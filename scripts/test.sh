@@ -54,6 +54,21 @@ engine_has_no_io() {
   [ -z "$banned" ] || { echo "herald-engine must not depend on: $banned" >&2; return 1; }
 }
 
+# The README's two commands share one build: after the test build, run.sh's build compiles
+# nothing. Cargo picks each dependency's features from the packages one invocation builds, so a
+# feature that only a dev-dependency or a test-only member turns on splits the two builds
+# (cargo tree names the package); the fix is to ask for that feature in a normal dependency.
+run_build_reuses_test_build() {
+  local split compiled
+  split="$(comm -23 \
+    <(cargo tree --locked -p herald-server -p herald-desktop -e normal,build --prefix none -f '{p} [{f}]' | sed 's/ (\*)$//' | sort -u) \
+    <(cargo tree --locked --workspace --prefix none -f '{p} [{f}]' | sed 's/ (\*)$//' | sort -u))"
+  [ -z "$split" ] || { echo "run.sh's build resolves these differently from the test build:"; echo "$split"; } >&2
+  compiled="$(build_app 2>&1 | tee /dev/stderr | grep -c '^ *Compiling' || true)"
+  say "run.sh's build after the test build compiled $compiled crates"
+  [ -z "$split" ] && [ "$compiled" = 0 ]
+}
+
 wasm_tests() (
   source scripts/wasm-env.sh
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
@@ -148,6 +163,7 @@ gate "the engine crate has no IO dependency" engine_has_no_io
 gate "UI wasm build (trunk, release)" bash scripts/build-ui.sh
 gate "clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 gate "native tests (nextest)" cargo nextest run --workspace --locked --no-fail-fast
+gate "run.sh's build reuses the test build" run_build_reuses_test_build
 gate "UI components in headless Chromium" wasm_tests
 gate "real window under Xvfb (tauri-driver)" e2e_smoke
 gate "desktop shell end-to-end (tauri-driver, D-Bus, real server)" e2e_desktop

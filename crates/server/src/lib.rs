@@ -22,7 +22,6 @@ pub mod store;
 pub mod stream;
 pub mod ws;
 
-#[cfg(feature = "test-support")]
 pub mod testing;
 
 pub use config::Config;

@@ -1,4 +1,8 @@
-//! Test support (feature `test-support`): start a real server in-process and talk to it.
+//! Test support: start a real server in-process and talk to it.
+//!
+//! Always compiled rather than behind a feature: a feature only the tests enable gives the test
+//! build and `scripts/run.sh` two different herald-server crates, and each command would rebuild
+//! what the other built (the `run and test builds share artifacts` gate checks this).
 //!
 //! Used by this crate's integration tests and by other crates' tests (the client engine's
 //! end-to-end tests) so that everybody tests against the real thing, on a loopback port:
