@@ -59,7 +59,8 @@ pub fn in_tauri() -> bool {
 }
 
 /// Sends one command to the desktop core and waits for its answer.
-pub async fn dispatch(command: UiCommand) -> Result<UiReply, UiError> {
+pub async fn dispatch(command: impl Into<UiCommand>) -> Result<UiReply, UiError> {
+    let command = command.into();
     if let Some(sink) = SINK.with(|s| s.borrow().clone()) {
         return sink(&command);
     }
@@ -90,7 +91,8 @@ pub async fn dispatch(command: UiCommand) -> Result<UiReply, UiError> {
 }
 
 /// Fire-and-forget: sends a command whose effects arrive as events; a failure is logged.
-pub fn send(command: UiCommand) {
+pub fn send(command: impl Into<UiCommand>) {
+    let command = command.into();
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(e) = dispatch(command).await {
             web_sys::console::warn_1(&JsValue::from_str(&format!("herald: {e}")));

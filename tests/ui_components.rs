@@ -9,7 +9,7 @@ mod ui_fixtures;
 use std::time::Duration;
 
 use gloo_timers::future::sleep;
-use herald_protocol::ipc::{UiCommand, UiEvent};
+use herald_protocol::ipc::{EngineCommand, SessionCommand, ShellCommand, UiCommand, UiEvent};
 use herald_ui::components::{
     chat_list::ChatList, nav_bar::NavBar, notification_center::NotificationCenter,
     notifications_page::NotificationsPage, room::RoomPane, toasts::Toasts,
@@ -97,9 +97,11 @@ async fn chat_list_moves_a_room_to_the_top_when_a_message_arrives() {
     let log = record_commands();
     click(&root, "[data-room=r3]");
     tick().await;
-    assert!(log.borrow().contains(&UiCommand::OpenRoom {
-        room_id: "r3".into()
-    }));
+    assert!(log
+        .borrow()
+        .contains(&UiCommand::Engine(EngineCommand::OpenRoom {
+            room_id: "r3".into()
+        })));
     assert_eq!(
         Dispatch::<UiState>::new(&cx).get().open_room.as_deref(),
         Some("r3")
@@ -128,11 +130,15 @@ async fn own_messages_show_pending_and_failed_with_retry_and_discard() {
     tick().await;
     let sent = log.borrow().clone();
     assert!(
-        sent.contains(&UiCommand::RetrySend { key: "m7".into() }),
+        sent.contains(&UiCommand::Engine(EngineCommand::RetrySend {
+            key: "m7".into()
+        })),
         "{sent:?}"
     );
     assert!(
-        sent.contains(&UiCommand::DiscardSend { key: "m7".into() }),
+        sent.contains(&UiCommand::Engine(EngineCommand::DiscardSend {
+            key: "m7".into()
+        })),
         "{sent:?}"
     );
     // The core confirms the pending one: the clock goes away.
@@ -177,9 +183,11 @@ async fn message_html_is_shown_literally_and_links_open_in_the_browser() {
     );
     click(&root, "[data-key=m3] a.link");
     tick().await;
-    assert!(log.borrow().contains(&UiCommand::OpenUrl {
-        url: "https://example.com/jobs/12".into()
-    }));
+    assert!(log
+        .borrow()
+        .contains(&UiCommand::Shell(ShellCommand::OpenUrl {
+            url: "https://example.com/jobs/12".into()
+        })));
     assert!(
         web_sys::window()
             .unwrap()
@@ -238,18 +246,18 @@ async fn room_shows_the_new_messages_divider_and_enter_sends() {
     tick().await;
     let sent = log.borrow().clone();
     assert!(
-        sent.contains(&UiCommand::SetTyping {
+        sent.contains(&UiCommand::Engine(EngineCommand::SetTyping {
             room_id: "r1".into(),
             typing: true
-        }),
+        })),
         "{sent:?}"
     );
     assert!(
-        sent.contains(&UiCommand::SendMessage {
+        sent.contains(&UiCommand::Engine(EngineCommand::SendMessage {
             room_id: "r1".into(),
             text: "hello <there>".into(),
             reply_to: None
-        }),
+        })),
         "{sent:?}"
     );
     until(&root, "cleared", |r| {
@@ -291,22 +299,24 @@ async fn notification_center_click_marks_read_and_opens_the_room() {
     tick().await;
     let sent = log.borrow().clone();
     assert!(
-        sent.contains(&UiCommand::MarkNotificationRead {
+        sent.contains(&UiCommand::Engine(EngineCommand::MarkNotificationRead {
             notification_id: "n5".into()
-        }),
+        })),
         "{sent:?}"
     );
     assert!(
-        sent.contains(&UiCommand::OpenRoom {
+        sent.contains(&UiCommand::Engine(EngineCommand::OpenRoom {
             room_id: "r1".into()
-        }),
+        })),
         "{sent:?}"
     );
     let ui = Dispatch::<UiState>::new(&cx).get();
     assert!(ui.panel_open && ui.open_room.as_deref() == Some("r1") && ui.popover.is_none());
     click(&root, "[data-testid=mark-all-read]");
     tick().await;
-    assert!(log.borrow().contains(&UiCommand::MarkAllNotificationsRead));
+    assert!(log
+        .borrow()
+        .contains(&UiCommand::Engine(EngineCommand::MarkAllNotificationsRead)));
 }
 
 #[wasm_bindgen_test]
@@ -341,9 +351,11 @@ async fn toasts_auto_dismiss_after_five_seconds_but_not_while_hovered() {
         ["b"],
         "a dismissed, b paused"
     );
-    assert!(log.borrow().contains(&UiCommand::DismissToast {
-        toast_id: "a".into()
-    }));
+    assert!(log
+        .borrow()
+        .contains(&UiCommand::Engine(EngineCommand::DismissToast {
+            toast_id: "a".into()
+        })));
     fire(&q(&root, "[data-id=b]").unwrap(), "mouseleave");
     sleep(Duration::from_millis(5_600)).await;
     assert!(
@@ -370,9 +382,11 @@ async fn toasts_auto_dismiss_after_five_seconds_but_not_while_hovered() {
     until(&root, "g", |r| q(r, "[data-id=g]").is_some()).await;
     click(&root, "[data-id=g] [data-testid=toast-view]");
     tick().await;
-    assert!(log.borrow().contains(&UiCommand::OpenRoom {
-        room_id: "r2".into()
-    }));
+    assert!(log
+        .borrow()
+        .contains(&UiCommand::Engine(EngineCommand::OpenRoom {
+            room_id: "r2".into()
+        })));
     assert!(q(&root, "[data-id=g]").is_none());
 }
 
@@ -431,18 +445,20 @@ async fn escape_closes_the_popover_then_the_panel_and_ctrl_k_focuses_the_filter(
     .await;
     let sent = log.borrow().clone();
     assert!(
-        sent.contains(&UiCommand::OpenRoom {
+        sent.contains(&UiCommand::Engine(EngineCommand::OpenRoom {
             room_id: "r1".into()
-        }),
+        })),
         "{sent:?}"
     );
     // The room is left (a history request the open room made may still trail it).
     let opened = sent.iter().position(|c| {
-        *c == UiCommand::OpenRoom {
+        *c == UiCommand::Engine(EngineCommand::OpenRoom {
             room_id: "r1".into(),
-        }
+        })
     });
-    let closed = sent.iter().rposition(|c| *c == UiCommand::CloseRoom);
+    let closed = sent
+        .iter()
+        .rposition(|c| *c == UiCommand::Engine(EngineCommand::CloseRoom));
     assert!(
         matches!((opened, closed), (Some(o), Some(c)) if c > o),
         "{sent:?}"
@@ -461,7 +477,9 @@ async fn login_shows_a_clear_error_for_a_wrong_password() {
         })],
     );
     herald_ui::bridge::set_command_sink(Some(Rc::new(|c: &UiCommand| match c {
-        UiCommand::Login { .. } => Err(UiError::new(ErrorCode::WrongPassword, "bad")),
+        UiCommand::Session(SessionCommand::Login { .. }) => {
+            Err(UiError::new(ErrorCode::WrongPassword, "bad"))
+        }
         _ => Err(UiError::new(ErrorCode::Internal, "test")),
     })));
     let root = mount(&cx, html! { <herald_ui::components::login::Login /> });
@@ -604,9 +622,11 @@ async fn a_room_with_10k_messages_renders_only_a_window_and_scrolling_up_loads_o
         q(r, "[data-testid=loading-older]").is_some()
     })
     .await;
-    assert!(log.borrow().contains(&UiCommand::LoadOlder {
-        room_id: "r1".into()
-    }));
+    assert!(log
+        .borrow()
+        .contains(&UiCommand::Engine(EngineCommand::LoadOlder {
+            room_id: "r1".into()
+        })));
     apply(
         &cx,
         vec![UiEvent::HistoryLoaded {
@@ -634,7 +654,7 @@ async fn the_notifications_page_loads_older_pages_at_its_end_until_there_are_non
     let asked = || {
         log.borrow()
             .iter()
-            .filter(|c| **c == UiCommand::LoadOlderNotifications)
+            .filter(|c| **c == UiCommand::Engine(EngineCommand::LoadOlderNotifications))
             .count()
     };
     assert_eq!(asked(), 1, "one request while one is under way");
@@ -768,10 +788,10 @@ async fn login_with_a_pasted_token_sends_the_token_not_a_password() {
     let login = sent
         .borrow()
         .iter()
-        .find(|c| matches!(c, UiCommand::Login { .. }))
+        .find(|c| matches!(c, UiCommand::Session(SessionCommand::Login { .. })))
         .cloned();
     assert!(
-        matches!(&login, Some(UiCommand::Login { backend: Some(b), token: Some(t), .. })
+        matches!(&login, Some(UiCommand::Session(SessionCommand::Login { backend: Some(b), token: Some(t), .. }))
             if b == "artchive" && t == "eyJ.a.b"),
         "{login:?}"
     );

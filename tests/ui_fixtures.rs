@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use gloo_timers::future::sleep;
-use herald_protocol::ipc::{ErrorCode, UiCommand, UiError, UiEvent, UiReply};
+use herald_protocol::ipc::{EngineCommand, ErrorCode, UiCommand, UiError, UiEvent, UiReply};
 use herald_ui::bridge;
 use herald_ui::store::{fixtures, sync};
 use wasm_bindgen::JsCast;
@@ -49,7 +49,9 @@ pub fn record_commands() -> Rc<RefCell<Vec<UiCommand>>> {
     bridge::set_command_sink(Some(Rc::new(move |c: &UiCommand| {
         sink_log.borrow_mut().push(c.clone());
         match c {
-            UiCommand::GetViewState => Err(UiError::new(ErrorCode::Internal, "test")),
+            UiCommand::Engine(EngineCommand::GetViewState) => {
+                Err(UiError::new(ErrorCode::Internal, "test"))
+            }
             _ => Ok(UiReply::Ack),
         }
     })));

@@ -1,11 +1,14 @@
 //! The one IPC entry point: every [`UiCommand`] the UI sends arrives here and is answered with a
 //! [`UiReply`] or a [`UiError`] (`{code, message}`), never a bare string.
 //!
-//! Routing only: the shell answers what is its own (app info, settings persistence, login with
-//! the token kept in the keyring, logout, updates, opening links) and hands everything else to
-//! herald-client, which answers at once (it never waits on the network).
+//! Routing only: the shell answers what is its own (app info, login with the token kept in the
+//! keyring, logout, updates, opening links) and hands everything else to herald-client, which
+//! answers at once (it never waits on the network). Settings belong to the engine; the shell
+//! follows their changes from the engine's events (`Shell::follow_settings`).
 
-use herald_protocol::ipc::{AppInfo, ErrorCode, UiCommand, UiError, UiReply};
+use herald_protocol::ipc::{
+    AppInfo, EngineCommand, ErrorCode, SessionCommand, ShellCommand, UiCommand, UiError, UiReply,
+};
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::readiness::{Readiness, START_WAIT};
@@ -18,7 +21,7 @@ pub async fn dispatch<R: Runtime>(
     command: UiCommand,
 ) -> Result<UiReply, UiError> {
     crate::startup::ui_running();
-    if let UiCommand::AppInfo = command {
+    if let UiCommand::Shell(ShellCommand::AppInfo) = command {
         return Ok(UiReply::AppInfo(app_info()));
     }
     if app.try_state::<Shell<R>>().is_none() {
@@ -36,20 +39,51 @@ pub async fn dispatch<R: Runtime>(
     handle(&app, &shell, command).await
 }
 
-/// Answers a command with a running shell.
+/// Answers a command with a running shell: each group goes to the one that owns it, and the
+/// compiler checks that every command has an owner.
 async fn handle<R: Runtime>(
     app: &AppHandle<R>,
     shell: &Shell<R>,
     command: UiCommand,
 ) -> Result<UiReply, UiError> {
     match command {
-        UiCommand::AppInfo => Ok(UiReply::AppInfo(app_info())),
-        UiCommand::GetViewState => {
+        UiCommand::Shell(command) => shell_command(app, shell, command).await,
+        UiCommand::Session(command) => session_command(shell, command).await,
+        UiCommand::Engine(EngineCommand::GetViewState) => {
             let view = shell.view_state().await?;
             crate::startup::first_view_served();
             Ok(UiReply::ViewState(Box::new(view)))
         }
-        UiCommand::Login {
+        UiCommand::Engine(command) => shell.client.command(command).await,
+    }
+}
+
+/// What only the shell can do: it holds the tray, the updater and the system browser.
+async fn shell_command<R: Runtime>(
+    app: &AppHandle<R>,
+    shell: &Shell<R>,
+    command: ShellCommand,
+) -> Result<UiReply, UiError> {
+    match command {
+        ShellCommand::AppInfo => Ok(UiReply::AppInfo(app_info())),
+        ShellCommand::CheckForUpdates => Ok(UiReply::Update(
+            crate::updater::check(app, &shell.updates).await?,
+        )),
+        ShellCommand::OpenUrl { url } => {
+            open_url(&url)?;
+            Ok(UiReply::Ack)
+        }
+    }
+}
+
+/// Signing in and out goes through the shell so the token is kept in (or removed from) the
+/// keyring; the driver does the rest.
+async fn session_command<R: Runtime>(
+    shell: &Shell<R>,
+    command: SessionCommand,
+) -> Result<UiReply, UiError> {
+    match command {
+        SessionCommand::Login {
             server_url,
             username,
             password,
@@ -78,46 +112,9 @@ async fn handle<R: Runtime>(
                 .login(&server_url, backend.as_deref(), username.trim(), &password)
                 .await
         }
-        UiCommand::Logout => shell.logout().await,
-        UiCommand::GetSettings => Ok(UiReply::Settings(shell.settings())),
-        UiCommand::SetSettings { settings } => {
-            apply_settings(app, shell, settings).await?;
-            Ok(UiReply::Ack)
-        }
-        UiCommand::SetRoomMuted { room_id, muted } => {
-            let mut settings = shell.settings();
-            settings.muted_rooms.retain(|r| r != &room_id);
-            if muted {
-                settings.muted_rooms.push(room_id);
-            }
-            apply_settings(app, shell, settings).await?;
-            Ok(UiReply::Ack)
-        }
-        UiCommand::CheckForUpdates => Ok(UiReply::Update(
-            crate::updater::check(app, &shell.updates).await?,
-        )),
-        UiCommand::OpenUrl { url } => {
-            open_url(&url)?;
-            Ok(UiReply::Ack)
-        }
-        other => shell.client.command(other).await,
+        SessionCommand::Logout => shell.logout().await,
+        command @ SessionCommand::DetectBackend { .. } => shell.client.session(command).await,
     }
-}
-
-/// Saves and applies settings; the OS-level ones (start on login, tray check item) follow.
-async fn apply_settings<R: Runtime>(
-    app: &AppHandle<R>,
-    shell: &Shell<R>,
-    settings: herald_protocol::ipc::Settings,
-) -> Result<(), UiError> {
-    let start_on_login = settings.start_on_login;
-    let dnd = settings.dnd;
-    let previous = shell.set_settings(settings).await?;
-    crate::tray::sync_dnd(app, dnd);
-    if previous.start_on_login != start_on_login {
-        crate::autostart::set(app, start_on_login);
-    }
-    Ok(())
 }
 
 /// Name and version of this build, and the protocol the core speaks.

@@ -19,15 +19,21 @@ pub fn emit_batch<R: Runtime>(app: &AppHandle<R>, batch: &UiEventBatch) {
     }
 }
 
-/// Runs until the client stops: patches, forwards, shows the unread total.
+/// Runs until the client stops: patches, forwards, shows the unread total, and lets the shell
+/// follow settings changes.
 pub async fn forward<R: Runtime>(app: AppHandle<R>, mut rx: UnboundedReceiver<UiEventBatch>) {
     while let Some(mut batch) = rx.recv().await {
-        if let Some(shell) = app.try_state::<Shell<R>>() {
+        let shell = app.try_state::<Shell<R>>();
+        if let Some(shell) = &shell {
             shell.patch_batch(&mut batch);
         }
         for event in &batch.events {
             match event {
-                UiEvent::Settings(settings) => tray::sync_dnd(&app, settings.dnd),
+                UiEvent::Settings(settings) => {
+                    if let Some(shell) = &shell {
+                        shell.follow_settings(&app, settings);
+                    }
+                }
                 UiEvent::Connection(ConnStatus::Connected) => crate::startup::connected(),
                 UiEvent::UnreadTotal { count } => tray::show_unread(&app, *count),
                 _ => {}

@@ -3,7 +3,7 @@
 //! Thin glue by design (ARCHITECTURE.md): the UI talks to the core through one typed command
 //! ([`commands::dispatch`]) and listens to one event channel (`herald://events`); herald-client
 //! owns the socket, the store and every decision (reconnects, retries, which notifications to
-//! show). The shell starts it, persists settings and the token, and connects it to the OS:
+//! show). The shell starts it, keeps the token, and connects it to the OS:
 //! window focus, native notifications, the tray, login items, sleep/resume.
 //!
 //! Plugins are registered here, in the order they must run: single-instance first (a second
@@ -28,6 +28,16 @@ pub mod updater;
 mod webview;
 
 pub use shell::{ShellConfig, StartError};
+
+/// The settings the shell acts on (close to tray, the tray's DND item, start on login): its
+/// copy of the engine's, which follows the engine's `Settings` events. `None` before the shell
+/// has started.
+pub fn shell_settings<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+) -> Option<herald_protocol::ipc::Settings> {
+    app.try_state::<shell::Shell<R>>()
+        .map(|shell| shell.settings())
+}
 pub use updater::UpdateConfig;
 
 use tauri::{Manager, RunEvent, Runtime, WindowEvent};

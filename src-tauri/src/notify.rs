@@ -35,7 +35,7 @@ pub async fn show_all<R: Runtime>(
 /// opened in the browser (the UI's scheme filter); a room is opened and the UI navigates to it.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn clicked<R: Runtime>(app: &AppHandle<R>, n: &NativeNotification) {
-    use herald_protocol::ipc::UiCommand;
+    use herald_protocol::ipc::EngineCommand;
     use tauri::Manager;
     crate::tray::show_main_window(app);
     if let Some(url) = &n.url {
@@ -54,7 +54,7 @@ fn clicked<R: Runtime>(app: &AppHandle<R>, n: &NativeNotification) {
         if let Some(notification_id) = notification_id {
             if let Err(e) = shell
                 .client
-                .command(UiCommand::MarkNotificationRead { notification_id })
+                .command(EngineCommand::MarkNotificationRead { notification_id })
                 .await
             {
                 log::warn!(
@@ -66,10 +66,10 @@ fn clicked<R: Runtime>(app: &AppHandle<R>, n: &NativeNotification) {
         if let Some(room_id) = room_id {
             log::info!("notification clicked: opening its room");
             // The engine opens the room and tells the UI to show it (`UiEvent::Navigate`).
-            let show = UiCommand::ShowRoom {
+            let show = EngineCommand::ShowRoom {
                 room_id: room_id.clone(),
             };
-            for command in [show, UiCommand::OpenRoom { room_id }] {
+            for command in [show, EngineCommand::OpenRoom { room_id }] {
                 if let Err(e) = shell.client.command(command).await {
                     log::warn!("could not open the notification's room: {}", e.message);
                 }

@@ -1,10 +1,10 @@
-//! The user's settings on disk (tauri-plugin-store, `settings.json` in the profile) and the
-//! last server URL used. A missing, unreadable or malformed file never stops the app: it falls
-//! back to the defaults with a logged warning (a corrupt file is moved aside as `.bad`, so the
-//! next save does not silently destroy what a person may want to inspect).
+//! The shell's own file in the profile (tauri-plugin-store, `settings.json`): the last server
+//! URL used, which prefills the login form. A missing, unreadable or malformed file never stops
+//! the app (a corrupt file is moved aside as `.bad`, so the next save does not silently destroy
+//! what a person may want to inspect).
 //!
-//! The shell owns persistence; the engine's notification policy gets every change through
-//! `UiCommand::SetSettings` (see `shell.rs`).
+//! The settings themselves belong to the engine, which keeps them in its local store; older
+//! versions kept them here, and [`SettingsFile::legacy_settings`] hands those over once.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,25 +39,23 @@ impl<R: Runtime> SettingsFile<R> {
         Ok(Self { store })
     }
 
-    /// The stored settings, or the defaults (logged) when absent or invalid.
-    pub fn load(&self) -> Settings {
-        match self.store.get(SETTINGS_KEY) {
-            None => {
-                log::info!("no saved settings yet; using the defaults");
-                Settings::default()
-            }
-            Some(value) => serde_json::from_value(value).unwrap_or_else(|e| {
-                log::warn!("saved settings are invalid ({e}); using the defaults");
-                Settings::default()
-            }),
-        }
+    /// Settings an older Herald saved here, for the engine to take over once. `None` when
+    /// there are none or they are not valid settings (logged; the defaults then stand).
+    pub fn legacy_settings(&self) -> Option<Settings> {
+        let value = self.store.get(SETTINGS_KEY)?;
+        serde_json::from_value(value)
+            .map_err(|e| log::warn!("settings in settings.json are invalid ({e}); ignored"))
+            .ok()
     }
 
-    /// Saves `settings` now (not on the debounce timer: a crash right after must not lose it).
-    pub fn save(&self, settings: &Settings) -> Result<(), SettingsError> {
-        self.store.set(SETTINGS_KEY, serde_json::json!(settings));
-        self.store.save()?;
-        Ok(())
+    /// Removes the old settings key once the engine holds them, so the file is never read as
+    /// a second owner again.
+    pub fn forget_legacy_settings(&self) {
+        if self.store.delete(SETTINGS_KEY) {
+            if let Err(e) = self.store.save() {
+                log::warn!("could not rewrite settings.json without the old settings: {e}");
+            }
+        }
     }
 
     /// The server URL of the last successful login.
@@ -88,12 +86,12 @@ fn set_aside_if_corrupt(path: &Path) {
     let aside = PathBuf::from(format!("{}.bad", path.display()));
     match std::fs::rename(path, &aside) {
         Ok(()) => log::warn!(
-            "settings file {} is not valid; using the defaults (the old file is kept as {})",
+            "settings file {} is not valid; starting without it (the old file is kept as {})",
             path.display(),
             aside.display()
         ),
         Err(e) => log::warn!(
-            "settings file {} is not valid and could not be moved aside ({e}); using the defaults",
+            "settings file {} is not valid and could not be moved aside ({e}); starting without it",
             path.display()
         ),
     }

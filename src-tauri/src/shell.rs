@@ -1,5 +1,5 @@
 //! The shell's one piece of managed state: the running herald-client, the profile directory,
-//! the settings file and the token vault. Started from the app's setup hook; every command,
+//! the settings file (the last server URL) and the token vault. Started from the app's setup hook; every command,
 //! the tray, notifications and window events reach the client through it.
 //!
 //! Start-up is offline-first: the client opens the SQLite cache and its first UI batch is a
@@ -12,7 +12,8 @@ use std::sync::Mutex;
 use herald_client::store::sqlite::SqliteStore;
 use herald_client::{Client, ClientConfig, ClientHandle, NativeNotification};
 use herald_protocol::ipc::{
-    ErrorCode, Session, Settings, UiCommand, UiError, UiEvent, UiEventBatch, UiReply, ViewState,
+    EngineCommand, ErrorCode, Session, SessionCommand, Settings, UiError, UiEvent, UiEventBatch,
+    UiReply, ViewState,
 };
 use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -70,6 +71,9 @@ pub struct Shell<R: Runtime> {
     pub profile_dir: PathBuf,
     pub vault: TokenVault,
     settings_file: SettingsFile<R>,
+    /// A reader's copy of the settings for what the shell itself decides (close to tray, the
+    /// tray's DND item, start on login). The engine owns them (its local store); this copy
+    /// follows its `UiEvent::Settings` (see [`Shell::follow_settings`]).
     settings: Mutex<Settings>,
     default_server_url: Option<String>,
     pub updates: UpdateConfig,
@@ -99,7 +103,7 @@ impl<R: Runtime> Shell<R> {
             .map_err(|e| StartError::Profile(format!("{}: {e}", profile_dir.display())))?;
         let t0 = std::time::Instant::now();
         let settings_file = SettingsFile::open(app, &profile_dir)?;
-        let settings = settings_file.load();
+        let legacy_settings = settings_file.legacy_settings();
         let t_settings = t0.elapsed();
         let vault = TokenVault::new(&profile_dir, config.use_os_keyring);
         let token = vault.load();
@@ -112,19 +116,25 @@ impl<R: Runtime> Shell<R> {
             ..Default::default()
         };
         let started = tauri::async_runtime::block_on(async move {
-            let started = Client::start(client_config, store);
-            if let Ok((handle, _, _)) = &started {
-                // The engine's policy follows the shell's settings file from the first event.
+            let (handle, events, notifications) = Client::start(client_config, store)?;
+            if let Some(settings) = legacy_settings {
+                // Herald before 0.1 kept settings in settings.json: the engine takes them over
+                // once. The driver persists a command's changes before it answers the next one,
+                // so once GetSettings has answered they are in the store and the key can go.
+                log::info!("moving the settings from settings.json into the local store");
                 let _ = handle
-                    .command(UiCommand::SetSettings {
-                        settings: settings.clone(),
-                    })
+                    .command(EngineCommand::SetSettings { settings })
                     .await;
             }
-            started.map(|s| (s, settings))
+            let settings = match handle.command(EngineCommand::GetSettings).await {
+                Ok(UiReply::Settings(settings)) => settings,
+                _ => Settings::default(),
+            };
+            Ok::<_, herald_client::driver::StartError>(((handle, events, notifications), settings))
         });
         let ((client, events, notifications), settings) =
             started.map_err(|e| StartError::Store(e.to_string()))?;
+        settings_file.forget_legacy_settings();
         log::info!("profile {}", profile_dir.display());
         // For the desktop benchmark: where the shell's start-up time goes.
         log::info!(
@@ -151,26 +161,23 @@ impl<R: Runtime> Shell<R> {
         ))
     }
 
+    /// The shell's copy of the engine's settings.
     pub fn settings(&self) -> Settings {
         self.settings.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Saves `settings`, applies them to the engine's policy, and returns the previous ones.
-    pub async fn set_settings(&self, settings: Settings) -> Result<Settings, UiError> {
-        self.settings_file.save(&settings).map_err(|e| {
-            UiError::new(
-                ErrorCode::Storage,
-                format!("{e}. Check that the disk is not full, then try again."),
-            )
-        })?;
+    /// Follows a settings change the engine announced: keeps the shell's copy and applies what
+    /// the OS holds (the tray's DND item, start on login). The one place the shell reacts to
+    /// settings, whoever changed them (the settings page, the tray, a room's mute button).
+    pub fn follow_settings(&self, app: &AppHandle<R>, settings: &Settings) {
         let previous = match self.settings.lock() {
             Ok(mut s) => std::mem::replace(&mut *s, settings.clone()),
-            Err(_) => Settings::default(),
+            Err(_) => return,
         };
-        self.client
-            .command(UiCommand::SetSettings { settings })
-            .await?;
-        Ok(previous)
+        crate::tray::sync_dnd(app, settings.dnd);
+        if previous.start_on_login != settings.start_on_login {
+            crate::autostart::set(app, settings.start_on_login);
+        }
     }
 
     /// Signs in, keeps the token, remembers the server URL.
@@ -219,7 +226,7 @@ impl<R: Runtime> Shell<R> {
     pub async fn logout(&self) -> Result<UiReply, UiError> {
         self.vault.clear();
         log::info!("signed out");
-        self.client.command(UiCommand::Logout).await
+        self.client.session(SessionCommand::Logout).await
     }
 
     /// The login form's prefill: `HERALD_SERVER_URL`, else the last server used.
@@ -231,10 +238,9 @@ impl<R: Runtime> Shell<R> {
 
     /// The full view for a (re)loaded webview.
     pub async fn view_state(&self) -> Result<ViewState, UiError> {
-        match self.client.command(UiCommand::GetViewState).await? {
+        match self.client.command(EngineCommand::GetViewState).await? {
             UiReply::ViewState(mut view) => {
                 self.patch_session(&mut view.session);
-                view.settings = self.settings();
                 Ok(*view)
             }
             other => Err(UiError::new(

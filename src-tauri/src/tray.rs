@@ -7,7 +7,7 @@
 //! machines have. Quit really quits: `app.exit` → `RunEvent::Exit` → client shutdown (store
 //! flushed, socket closed), see `lib.rs`.
 
-use herald_protocol::ipc::{UiCommand, UpdateStatus};
+use herald_protocol::ipc::{EngineCommand, ErrorCode, UiError, UiReply, UpdateStatus};
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
@@ -128,19 +128,32 @@ pub fn sync_dnd<R: Runtime>(app: &AppHandle<R>, on: bool) {
     }
 }
 
+/// Flips DND in the engine's settings; the check item follows the engine's `Settings` event
+/// (like every other change), so it never shows a state the engine does not hold.
 fn toggle_dnd<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let Some(shell) = app.try_state::<Shell<R>>() else {
             return;
         };
-        let mut settings = shell.settings();
-        settings.dnd = !settings.dnd;
-        let on = settings.dnd;
-        if let Err(e) = shell.set_settings(settings).await {
+        let result = match shell.client.command(EngineCommand::GetSettings).await {
+            Ok(UiReply::Settings(mut settings)) => {
+                settings.dnd = !settings.dnd;
+                shell
+                    .client
+                    .command(EngineCommand::SetSettings { settings })
+                    .await
+                    .map(|_| ())
+            }
+            Ok(other) => Err(UiError::new(
+                ErrorCode::Internal,
+                format!("unexpected answer to GetSettings: {other:?}"),
+            )),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
             log::warn!("could not change do-not-disturb: {e}");
         }
-        sync_dnd(&app, on);
     });
 }
 
@@ -151,7 +164,11 @@ fn mark_all_read<R: Runtime>(app: &AppHandle<R>) {
         let Some(shell) = app.try_state::<Shell<R>>() else {
             return;
         };
-        if let Err(e) = shell.client.command(UiCommand::MarkEverythingRead).await {
+        if let Err(e) = shell
+            .client
+            .command(EngineCommand::MarkEverythingRead)
+            .await
+        {
             log::warn!("mark all read from the tray failed: {e}");
         }
     });

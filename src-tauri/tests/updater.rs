@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use axum::routing::get;
 use axum::Router;
 use base64::Engine as _;
-use herald_protocol::ipc::{ErrorCode, UiCommand, UiReply, UpdateStatus};
+use herald_protocol::ipc::{ErrorCode, ShellCommand, UiCommand, UiReply, UpdateStatus};
 use support::{test_config, App};
 
 // ELF magic and more than an ELF header's worth of bytes: what the installer checks an AppImage
@@ -113,7 +113,10 @@ fn a_signed_update_is_downloaded_verified_and_installed() {
     let (pubkey, sk) = test_key();
     let f = Fixture::new(&pubkey, "9.9.9", sign(&sk, NEW_BUILD, "9.9.9"), NEW_BUILD);
 
-    let reply = f.app.dispatch(&UiCommand::CheckForUpdates).unwrap();
+    let reply = f
+        .app
+        .dispatch(&UiCommand::Shell(ShellCommand::CheckForUpdates))
+        .unwrap();
 
     assert_eq!(
         reply,
@@ -123,7 +126,12 @@ fn a_signed_update_is_downloaded_verified_and_installed() {
     );
     assert_eq!(f.installed(), NEW_BUILD);
     // A second check this run answers from what was installed, without downloading again.
-    assert_eq!(f.app.dispatch(&UiCommand::CheckForUpdates).unwrap(), reply);
+    assert_eq!(
+        f.app
+            .dispatch(&UiCommand::Shell(ShellCommand::CheckForUpdates))
+            .unwrap(),
+        reply
+    );
 }
 
 #[test]
@@ -133,7 +141,10 @@ fn a_tampered_update_is_refused_and_nothing_is_installed() {
         b"\x7fELF\x02\x01\x01 Herald 9.9.9, the new AppImagE .........................";
     let f = Fixture::new(&pubkey, "9.9.9", sign(&sk, NEW_BUILD, "9.9.9"), TAMPERED);
 
-    let err = f.app.dispatch(&UiCommand::CheckForUpdates).unwrap_err();
+    let err = f
+        .app
+        .dispatch(&UiCommand::Shell(ShellCommand::CheckForUpdates))
+        .unwrap_err();
 
     assert_eq!(err.code, ErrorCode::UpdateFailed);
     assert!(
@@ -155,7 +166,10 @@ fn an_update_signed_by_another_key_is_refused() {
         NEW_BUILD,
     );
 
-    let err = f.app.dispatch(&UiCommand::CheckForUpdates).unwrap_err();
+    let err = f
+        .app
+        .dispatch(&UiCommand::Shell(ShellCommand::CheckForUpdates))
+        .unwrap_err();
 
     assert_eq!(err.code, ErrorCode::UpdateFailed);
     assert_eq!(f.installed(), INSTALLED);
@@ -166,7 +180,10 @@ fn a_feed_announcing_an_older_version_is_up_to_date() {
     let (pubkey, sk) = test_key();
     let f = Fixture::new(&pubkey, "0.0.1", sign(&sk, NEW_BUILD, "0.0.1"), NEW_BUILD);
 
-    let reply = f.app.dispatch(&UiCommand::CheckForUpdates).unwrap();
+    let reply = f
+        .app
+        .dispatch(&UiCommand::Shell(ShellCommand::CheckForUpdates))
+        .unwrap();
 
     assert_eq!(reply, UiReply::Update(UpdateStatus::UpToDate));
     assert_eq!(f.installed(), INSTALLED);

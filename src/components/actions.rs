@@ -1,6 +1,6 @@
 //! Intents that touch more than one store or send a command: the components' verbs.
 
-use herald_protocol::ipc::{Toast, UiCommand};
+use herald_protocol::ipc::{EngineCommand, ShellCommand, Toast};
 use herald_protocol::wire::{Notification, NotificationKind};
 use yewdux::Dispatch;
 
@@ -13,7 +13,7 @@ use crate::store::ui::{Page, UiState};
 /// Shows a room in the chat panel; the core marks it read and withdraws its toasts.
 pub fn open_room(ui: &Dispatch<UiState>, room_id: &str) {
     ui.reduce(|s| (*s).clone().open_room(room_id).into());
-    bridge::send(UiCommand::OpenRoom {
+    bridge::send(EngineCommand::OpenRoom {
         room_id: room_id.to_owned(),
     });
 }
@@ -21,7 +21,7 @@ pub fn open_room(ui: &Dispatch<UiState>, room_id: &str) {
 /// Back to the chat list (the room is no longer active: its messages notify again).
 pub fn close_room(ui: &Dispatch<UiState>) {
     ui.reduce(|s| (*s).clone().close_room().into());
-    bridge::send(UiCommand::CloseRoom);
+    bridge::send(EngineCommand::CloseRoom);
 }
 
 /// Shows or hides the chat panel; hiding it deactivates the open room.
@@ -29,7 +29,7 @@ pub fn toggle_panel(ui: &Dispatch<UiState>) {
     let had_room = ui.get().panel_open && ui.get().open_room.is_some();
     ui.reduce(|s| (*s).clone().toggle_panel().into());
     if had_room {
-        bridge::send(UiCommand::CloseRoom);
+        bridge::send(EngineCommand::CloseRoom);
     }
 }
 
@@ -37,7 +37,7 @@ pub fn toggle_panel(ui: &Dispatch<UiState>) {
 /// that deals with its kind).
 pub fn activate_notification(ui: &Dispatch<UiState>, n: &Notification) {
     if !n.read {
-        bridge::send(UiCommand::MarkNotificationRead {
+        bridge::send(EngineCommand::MarkNotificationRead {
             notification_id: n.id.clone(),
         });
     }
@@ -50,7 +50,7 @@ pub fn activate_notification(ui: &Dispatch<UiState>, n: &Notification) {
     if let Some(room) = link.room_id {
         open_room(ui, &room);
     } else if let Some(url) = link.url {
-        bridge::send(UiCommand::OpenUrl { url });
+        bridge::send(ShellCommand::OpenUrl { url });
     } else if matches!(
         n.kind,
         NotificationKind::FriendRequest | NotificationKind::FriendRequestAccepted
@@ -64,7 +64,7 @@ pub fn activate_notification(ui: &Dispatch<UiState>, n: &Notification) {
 /// Removes a toast and tells the core (its burst coalescing forgets it).
 pub fn dismiss_toast(toasts: &Dispatch<ToastsState>, id: &str) {
     toasts.reduce(|s| (*s).clone().dismiss(id).into());
-    bridge::send(UiCommand::DismissToast {
+    bridge::send(EngineCommand::DismissToast {
         toast_id: id.to_owned(),
     });
 }
@@ -72,7 +72,7 @@ pub fn dismiss_toast(toasts: &Dispatch<ToastsState>, id: &str) {
 /// A toast's "View": mark its notification read and navigate.
 pub fn view_toast(ui: &Dispatch<UiState>, toasts: &Dispatch<ToastsState>, t: &Toast) {
     if let Some(id) = &t.notification_id {
-        bridge::send(UiCommand::MarkNotificationRead {
+        bridge::send(EngineCommand::MarkNotificationRead {
             notification_id: id.clone(),
         });
     }
@@ -92,13 +92,13 @@ pub fn load_older_notifications(notifications: &Dispatch<NotificationsState>) {
         return;
     }
     notifications.reduce(|s| (*s).clone().start_loading().into());
-    bridge::send(UiCommand::LoadOlderNotifications);
+    bridge::send(EngineCommand::LoadOlderNotifications);
 }
 
 /// Asks the core for older messages of a room (spinner until `HistoryLoaded`).
 pub fn load_older(messages: &Dispatch<MessagesState>, room_id: &str) {
     messages.reduce(|s| (*s).clone().loading_older(room_id).into());
-    bridge::send(UiCommand::LoadOlder {
+    bridge::send(EngineCommand::LoadOlder {
         room_id: room_id.to_owned(),
     });
 }

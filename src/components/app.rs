@@ -1,7 +1,7 @@
 //! The app root: the first round trips to the core (`app_info`, `get_view_state`), the event
 //! subscription, window keys (Esc, Ctrl+K), the theme, and the signed-out / signed-in switch.
 
-use herald_protocol::ipc::{Theme, UiCommand, UiEvent, UiReply};
+use herald_protocol::ipc::{EngineCommand, ShellCommand, Theme, UiEvent, UiReply};
 use yew::prelude::*;
 use yewdux::prelude::*;
 
@@ -26,7 +26,7 @@ pub fn app() -> Html {
         {
             let shell = shell.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let reply = bridge::dispatch(UiCommand::AppInfo).await;
+                let reply = bridge::dispatch(ShellCommand::AppInfo).await;
                 shell.reduce(|s| (*s).clone().with_app_info_reply(reply).into());
             });
         }
@@ -36,7 +36,7 @@ pub fn app() -> Html {
                 sync::apply_batch(&cx, &batch.events);
                 for ev in &batch.events {
                     if let UiEvent::Navigate { room_id } = ev {
-                        bridge::send(UiCommand::OpenRoom {
+                        bridge::send(EngineCommand::OpenRoom {
                             room_id: room_id.clone(),
                         });
                     }
@@ -48,7 +48,7 @@ pub fn app() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 // A Reset that raced ahead of this answer is newer: keep it.
                 if let Ok(UiReply::ViewState(view)) =
-                    bridge::dispatch(UiCommand::GetViewState).await
+                    bridge::dispatch(EngineCommand::GetViewState).await
                 {
                     if !session.get().synced {
                         sync::load_view_state(&cx, *view);
@@ -61,7 +61,7 @@ pub fn app() -> Html {
                 let leaves_room = ui.get().popover.is_none() && ui.get().open_room.is_some();
                 ui.reduce(|s| (*s).clone().escape().into());
                 if leaves_room {
-                    bridge::send(UiCommand::CloseRoom);
+                    bridge::send(EngineCommand::CloseRoom);
                 }
             } else if (e.ctrl_key() || e.meta_key()) && e.key().eq_ignore_ascii_case("k") {
                 e.prevent_default();

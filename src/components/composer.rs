@@ -1,7 +1,7 @@
 //! The composer: Enter sends, Shift+Enter is a newline; the draft is saved per room (debounced)
 //! and restored from the core; typing is announced at most every few seconds.
 
-use herald_protocol::ipc::{ChatMessage, UiCommand};
+use herald_protocol::ipc::{ChatMessage, EngineCommand};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
@@ -60,13 +60,13 @@ pub fn composer(p: &ComposerProps) -> Html {
                     .map(|el| el.value())
                     .unwrap_or_else(|| (*text).clone());
                 if current != t.saved {
-                    bridge::send(UiCommand::SaveDraft {
+                    bridge::send(EngineCommand::SaveDraft {
                         room_id: room.clone(),
                         text: current,
                     });
                 }
                 if t.typing_stop.take().is_some() {
-                    bridge::send(UiCommand::SetTyping {
+                    bridge::send(EngineCommand::SetTyping {
                         room_id: room,
                         typing: false,
                     });
@@ -83,7 +83,7 @@ pub fn composer(p: &ComposerProps) -> Html {
             if body.is_empty() {
                 return;
             }
-            bridge::send(UiCommand::SendMessage {
+            bridge::send(EngineCommand::SendMessage {
                 room_id: room.clone(),
                 text: body.to_owned(),
                 reply_to: reply_to.as_ref().and_then(|m| m.id.clone()),
@@ -94,14 +94,14 @@ pub fn composer(p: &ComposerProps) -> Html {
             t.draft = None;
             if !t.saved.is_empty() {
                 t.saved = String::new();
-                bridge::send(UiCommand::SaveDraft {
+                bridge::send(EngineCommand::SaveDraft {
                     room_id: room.clone(),
                     text: String::new(),
                 });
             }
             if t.typing_stop.take().is_some() || t.typing_sent_ms.is_some() {
                 t.typing_sent_ms = None;
-                bridge::send(UiCommand::SetTyping {
+                bridge::send(EngineCommand::SetTyping {
                     room_id: room.clone(),
                     typing: false,
                 });
@@ -119,7 +119,7 @@ pub fn composer(p: &ComposerProps) -> Html {
             let (room_d, value_d, timers_d) = (room.clone(), value.clone(), timers.clone());
             t.draft = Some(bridge::after(DRAFT_MS, move || {
                 timers_d.borrow_mut().saved = value_d.clone();
-                bridge::send(UiCommand::SaveDraft {
+                bridge::send(EngineCommand::SaveDraft {
                     room_id: room_d,
                     text: value_d,
                 });
@@ -133,7 +133,7 @@ pub fn composer(p: &ComposerProps) -> Html {
                 .is_none_or(|at| now - at >= TYPING_EVERY_MS)
             {
                 t.typing_sent_ms = Some(now);
-                bridge::send(UiCommand::SetTyping {
+                bridge::send(EngineCommand::SetTyping {
                     room_id: room.clone(),
                     typing: true,
                 });
@@ -144,7 +144,7 @@ pub fn composer(p: &ComposerProps) -> Html {
                     t.typing_sent_ms = None;
                     t.typing_stop = None;
                 }
-                bridge::send(UiCommand::SetTyping {
+                bridge::send(EngineCommand::SetTyping {
                     room_id: room_t,
                     typing: false,
                 });

@@ -3,7 +3,7 @@
 //! other than herald-server it names that backend and, where it cannot replay, says that
 //! missed events are refetched on every reconnect.
 
-use herald_protocol::ipc::{ConnStatus, DisconnectReason, UiCommand};
+use herald_protocol::ipc::{ConnStatus, DisconnectReason, EngineCommand};
 use yew::prelude::*;
 use yewdux::prelude::*;
 
@@ -45,7 +45,7 @@ pub fn conn_pill() -> Html {
     let conn = use_selector(|s: &SessionState| s.connection.clone());
     let backend = use_selector(|s: &SessionState| s.backend.clone());
     let now = use_now(500);
-    let retry = Callback::from(|_: MouseEvent| bridge::send(UiCommand::RetryConnectionNow));
+    let retry = Callback::from(|_: MouseEvent| bridge::send(EngineCommand::RetryConnectionNow));
     let retry_button = html! {
         <button type="button" class="link-button" onclick={retry} data-testid="retry-now">{ "Retry now" }</button>
     };

@@ -1,6 +1,6 @@
 //! Friend requests: incoming with accept / decline, outgoing with their status; live.
 
-use herald_protocol::ipc::UiCommand;
+use herald_protocol::ipc::EngineCommand;
 use herald_protocol::wire::{FriendRequest, FriendRequestStatus};
 use yew::prelude::*;
 use yewdux::prelude::*;
@@ -34,7 +34,7 @@ pub fn friend_requests_page() -> Html {
         let respond = |accept: bool| {
             let id = r.id.clone();
             Callback::from(move |_: MouseEvent| {
-                bridge::send(UiCommand::RespondFriendRequest {
+                bridge::send(EngineCommand::RespondFriendRequest {
                     request_id: id.clone(),
                     accept,
                 })

@@ -3,7 +3,9 @@
 //! password or, for a backend behind a web sign-in (SSO), a pasted token; progress while
 //! signing in, and errors that say what to do.
 
-use herald_protocol::ipc::{ErrorCode, Session, UiCommand, UiError, UiReply, BACKENDS};
+use herald_protocol::ipc::{
+    EngineCommand, ErrorCode, Session, SessionCommand, UiCommand, UiError, UiReply, BACKENDS,
+};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 use yewdux::prelude::*;
@@ -154,9 +156,9 @@ pub fn login() -> Html {
                 return;
             }
             detecting.set(true);
-            let cmd = UiCommand::DetectBackend {
+            let cmd = UiCommand::Session(SessionCommand::DetectBackend {
                 server_url: server.trim().to_owned(),
-            };
+            });
             let (backend, detected, detecting) =
                 (backend.clone(), detected.clone(), detecting.clone());
             wasm_bindgen_futures::spawn_local(async move {
@@ -213,13 +215,13 @@ pub fn login() -> Html {
             };
             busy.set(true);
             error.set(None);
-            let cmd = UiCommand::Login {
+            let cmd = UiCommand::Session(SessionCommand::Login {
                 server_url: server.trim().to_owned(),
                 username: username.trim().to_owned(),
                 password: (*password).clone(),
                 backend: chosen,
                 token: token_mode.then(|| token.trim().to_owned()),
-            };
+            });
             let (busy, error, session) = (busy.clone(), error.clone(), session.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match bridge::dispatch(cmd).await {
@@ -228,7 +230,7 @@ pub fn login() -> Html {
                         // The answer can arrive after newer events (the core's Reset with the
                         // synced rooms): once a signed-in Reset is in, it is the newer truth.
                         if let Ok(UiReply::ViewState(v)) =
-                            bridge::dispatch(UiCommand::GetViewState).await
+                            bridge::dispatch(EngineCommand::GetViewState).await
                         {
                             if !session.get().signed_in() {
                                 sync::load_view_state(session.context(), *v);

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use herald_protocol::ipc::{ChatMessage, Delivery, UiCommand};
+use herald_protocol::ipc::{ChatMessage, Delivery, EngineCommand, ShellCommand};
 use web_sys::Element;
 use yew::prelude::*;
 use yewdux::prelude::*;
@@ -425,7 +425,7 @@ pub fn message_text(text: &str) -> Html {
                 let target = url.clone();
                 let onclick = Callback::from(move |e: MouseEvent| {
                     e.prevent_default();
-                    bridge::send(UiCommand::OpenUrl { url: target.clone() });
+                    bridge::send(ShellCommand::OpenUrl { url: target.clone() });
                 });
                 html! { <a class="link" href={url.clone()} {onclick} rel="noopener noreferrer">{ url }</a> }
             }
@@ -448,9 +448,9 @@ pub fn message_item(p: &MessageItemProps) -> Html {
                 <span class="delivery failed" data-testid="failed">
                     { icon(Icon::Alert) }<span class="failed-reason">{ format!("Not sent: {reason}") }</span>
                     <button type="button" class="text-button" data-testid="retry-send"
-                        onclick={Callback::from(move |_: MouseEvent| bridge::send(UiCommand::RetrySend { key: k1.clone() }))}>{ "Retry" }</button>
+                        onclick={Callback::from(move |_: MouseEvent| bridge::send(EngineCommand::RetrySend { key: k1.clone() }))}>{ "Retry" }</button>
                     <button type="button" class="text-button danger" data-testid="discard-send"
-                        onclick={Callback::from(move |_: MouseEvent| bridge::send(UiCommand::DiscardSend { key: k2.clone() }))}>{ "Discard" }</button>
+                        onclick={Callback::from(move |_: MouseEvent| bridge::send(EngineCommand::DiscardSend { key: k2.clone() }))}>{ "Discard" }</button>
                 </span>
             }
         }

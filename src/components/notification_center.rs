@@ -1,6 +1,6 @@
 //! The bell's popover: the five most recent notifications, "Mark all as read", "See all".
 
-use herald_protocol::ipc::UiCommand;
+use herald_protocol::ipc::EngineCommand;
 use yew::prelude::*;
 use yewdux::prelude::*;
 
@@ -24,7 +24,7 @@ pub fn notification_center() -> Html {
         s.backend.features.mark_all_notifications_read
     });
     let mark_all =
-        Callback::from(|_: MouseEvent| bridge::send(UiCommand::MarkAllNotificationsRead));
+        Callback::from(|_: MouseEvent| bridge::send(EngineCommand::MarkAllNotificationsRead));
     let see_all = ui.reduce_callback(|s| (*s).clone().show_page(Page::Notifications).into());
     html! {
         <section class="popover notification-center" aria-label="Notifications" data-testid="notification-center">

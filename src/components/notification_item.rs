@@ -1,7 +1,7 @@
 //! One notification row: kind icon, title, body, relative time, unread dot. The page variant
 //! adds archive and snooze actions.
 
-use herald_protocol::ipc::UiCommand;
+use herald_protocol::ipc::EngineCommand;
 use herald_protocol::wire::Notification;
 use herald_protocol::Timestamp;
 use time::Duration;
@@ -46,7 +46,7 @@ pub fn notification_item(p: &NotificationItemProps) -> Html {
         let id = id.clone();
         Callback::from(move |e: MouseEvent| {
             e.stop_propagation();
-            bridge::send(UiCommand::ArchiveNotification {
+            bridge::send(EngineCommand::ArchiveNotification {
                 notification_id: id.clone(),
             });
         })
@@ -55,7 +55,7 @@ pub fn notification_item(p: &NotificationItemProps) -> Html {
         let id = id.clone();
         Callback::from(move |e: MouseEvent| {
             e.stop_propagation();
-            bridge::send(UiCommand::SnoozeNotification {
+            bridge::send(EngineCommand::SnoozeNotification {
                 notification_id: id.clone(),
                 until: until(bridge::now()),
             });

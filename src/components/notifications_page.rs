@@ -2,7 +2,7 @@
 //! virtualised list (fixed row height: only the rows in view are in the DOM) that loads older
 //! pages from the server as it nears its end (and when a filter leaves it too short to scroll).
 
-use herald_protocol::ipc::UiCommand;
+use herald_protocol::ipc::EngineCommand;
 use herald_protocol::wire::NotificationKind;
 use web_sys::{Element, HtmlSelectElement};
 use yew::prelude::*;
@@ -96,7 +96,7 @@ pub fn notifications_page() -> Html {
         })
     };
     let mark_all =
-        Callback::from(|_: MouseEvent| bridge::send(UiCommand::MarkAllNotificationsRead));
+        Callback::from(|_: MouseEvent| bridge::send(EngineCommand::MarkAllNotificationsRead));
     html! {
         <section class="page notifications-page" data-testid="notifications-page">
             <header class="page-head">

@@ -1,7 +1,7 @@
 //! One room in the chat panel: header (back, name, members, mute), messages, typing line and
 //! composer. It remembers how many messages were unread when it opened, for the divider.
 
-use herald_protocol::ipc::{ChatMessage, UiCommand};
+use herald_protocol::ipc::{ChatMessage, EngineCommand};
 use yew::prelude::*;
 use yewdux::prelude::*;
 
@@ -57,7 +57,7 @@ pub fn room_pane(p: &RoomPaneProps) -> Html {
     let toggle_mute = {
         let (id, muted) = (r.room.id.clone(), r.muted);
         Callback::from(move |_: MouseEvent| {
-            bridge::send(UiCommand::SetRoomMuted {
+            bridge::send(EngineCommand::SetRoomMuted {
                 room_id: id.clone(),
                 muted: !muted,
             })

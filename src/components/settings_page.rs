@@ -1,6 +1,8 @@
 //! Settings: every field of the desktop shell's settings, applied immediately (SetSettings).
 
-use herald_protocol::ipc::{QuietHours, Settings, Theme, UiCommand, UiReply, UpdateStatus};
+use herald_protocol::ipc::{
+    EngineCommand, QuietHours, Settings, ShellCommand, Theme, UiReply, UpdateStatus,
+};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yewdux::prelude::*;
@@ -17,7 +19,7 @@ fn apply(dispatch: &Dispatch<SessionState>, settings: Settings) {
         next.settings = settings.clone();
         next.into()
     });
-    bridge::send(UiCommand::SetSettings { settings });
+    bridge::send(EngineCommand::SetSettings { settings });
 }
 
 #[derive(Properties, PartialEq)]
@@ -133,7 +135,7 @@ pub fn settings_page() -> Html {
             update.set(Some("Checking…".into()));
             wasm_bindgen_futures::spawn_local(async move {
                 update.set(Some(
-                    match bridge::dispatch(UiCommand::CheckForUpdates).await {
+                    match bridge::dispatch(ShellCommand::CheckForUpdates).await {
                         Ok(UiReply::Update(UpdateStatus::UpToDate)) => {
                             "Herald is up to date".into()
                         }

@@ -1,6 +1,6 @@
 //! The account menu under the avatar: who is signed in, friend requests, settings, sign out.
 
-use herald_protocol::ipc::{Session, UiCommand};
+use herald_protocol::ipc::{Session, SessionCommand};
 use herald_protocol::wire::FriendRequestStatus;
 use yew::prelude::*;
 use yewdux::prelude::*;
@@ -39,7 +39,7 @@ pub fn user_menu() -> Html {
         let ui = ui.clone();
         Callback::from(move |_: MouseEvent| {
             ui.reduce(|s| (*s).clone().show_page(Page::Home).into());
-            bridge::send(UiCommand::Logout);
+            bridge::send(SessionCommand::Logout);
         })
     };
     html! {

@@ -156,6 +156,21 @@ def main():
                     check(f"{theme} {w}x{h} {name}", look, retry=True)
             resize(1100, 720)
 
+        def settings_say_why_closing_minimizes_without_a_tray_host():
+            # No StatusNotifier host runs here (the sni_watcher stand-in is desktop.py's), so
+            # the Desktop section must say that closing minimizes instead of hiding.
+            set_theme("dark")
+            open_screen("settings")
+            text = ui.js("const e = document.querySelector('[data-testid=set-tray]');"
+                         "e.scrollIntoView({block: 'center'});"
+                         "return (e.closest('.setting') || e.parentElement).innerText;")
+            time.sleep(0.4)
+            shot(os.path.join(out, "dark-1100x720-settings-no-tray.png"))
+            assert "minimizes" in text, text
+            return {"hint": text.strip()}
+
+        check("settings without a tray host say closing minimizes", settings_say_why_closing_minimizes_without_a_tray_host)
+
         def login_screen():
             close_all()
             ui.click("[data-testid=user-button]")

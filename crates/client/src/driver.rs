@@ -12,7 +12,7 @@ use std::time::Instant;
 use futures_util::{SinkExt, StreamExt};
 use herald_protocol::ipc::{BackendView, ConnStatus};
 use herald_protocol::ipc::{
-    DisconnectReason, ErrorCode, UiCommand, UiError, UiEventBatch, UiReply,
+    DisconnectReason, EngineCommand, ErrorCode, SessionCommand, UiError, UiEventBatch, UiReply,
 };
 use herald_protocol::wire::{LoginResponse, Notification, Page, StreamPosition};
 use tokio::sync::{mpsc, oneshot};
@@ -59,7 +59,7 @@ pub struct DebugState {
 }
 
 enum Input {
-    Command(UiCommand, oneshot::Sender<Result<UiReply, UiError>>),
+    Command(EngineCommand, oneshot::Sender<Result<UiReply, UiError>>),
     SignedIn(StoredSession, String),
     Logout,
     Focus(bool),
@@ -103,11 +103,21 @@ fn stopped() -> UiError {
 }
 
 impl ClientHandle {
-    /// Sends a UI command. `Login` and `Logout` are handled here too (the token of a login
-    /// through this path is not returned: use [`ClientHandle::login`] to keep it).
-    pub async fn command(&self, cmd: UiCommand) -> Result<UiReply, UiError> {
+    /// Sends an engine command; answered at once from the engine's state.
+    pub async fn command(&self, cmd: EngineCommand) -> Result<UiReply, UiError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Input::Command(cmd, tx))
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// Answers a session command: sign in (password or pasted token), sign out, or guess a
+    /// server's backend. The token of a sign-in through this path is not returned: use
+    /// [`ClientHandle::login`] to keep it.
+    pub async fn session(&self, cmd: SessionCommand) -> Result<UiReply, UiError> {
         match cmd {
-            UiCommand::Login {
+            SessionCommand::Login {
                 server_url,
                 username,
                 password,
@@ -124,20 +134,13 @@ impl ClientHandle {
                 }
             }
             .map(|_| UiReply::Ack),
-            UiCommand::Logout => {
+            SessionCommand::Logout => {
                 self.tx.send(Input::Logout).map_err(|_| stopped())?;
                 Ok(UiReply::Ack)
             }
-            UiCommand::DetectBackend { server_url } => Ok(UiReply::DetectedBackends {
+            SessionCommand::DetectBackend { server_url } => Ok(UiReply::DetectedBackends {
                 names: backend::detect::detect(&server_url).await,
             }),
-            cmd => {
-                let (tx, rx) = oneshot::channel();
-                self.tx
-                    .send(Input::Command(cmd, tx))
-                    .map_err(|_| stopped())?;
-                rx.await.map_err(|_| stopped())?
-            }
         }
     }
 
@@ -238,11 +241,11 @@ impl ClientHandle {
         let _ = self.tx.send(Input::Focus(focused));
     }
 
-    /// Opens a room (the active room) — the same as `UiCommand::OpenRoom`.
+    /// Opens a room (the active room) — the same as `EngineCommand::OpenRoom`.
     pub async fn set_active_room(&self, room_id: Option<String>) -> Result<UiReply, UiError> {
         match room_id {
-            Some(room_id) => self.command(UiCommand::OpenRoom { room_id }).await,
-            None => self.command(UiCommand::CloseRoom).await,
+            Some(room_id) => self.command(EngineCommand::OpenRoom { room_id }).await,
+            None => self.command(EngineCommand::CloseRoom).await,
         }
     }
 

@@ -10,7 +10,7 @@ use herald_client::driver::{DebugState, Started};
 use herald_client::engine::EngineConfig;
 use herald_client::store::{SqliteStore, Store};
 use herald_client::{Client, ClientConfig, ClientHandle};
-use herald_protocol::ipc::UiCommand;
+use herald_protocol::ipc::EngineCommand;
 use herald_protocol::wire::{Audience, NotificationKind, PublishRequest, Room, RoomKind, User};
 use herald_server::config::{Config, Database};
 use herald_server::server::RunningServer;
@@ -239,7 +239,7 @@ async fn syncs_and_sends_against_a_real_server() {
         .await
         .unwrap();
     handle
-        .command(UiCommand::SendMessage {
+        .command(EngineCommand::SendMessage {
             room_id: room.id.clone(),
             text: "hi bob".into(),
             reply_to: None,
@@ -292,7 +292,7 @@ async fn nothing_lost_nothing_duplicated_when_the_server_restarts_mid_traffic() 
     });
     for i in 0..30 {
         handle
-            .command(UiCommand::SendMessage {
+            .command(EngineCommand::SendMessage {
                 room_id: room.id.clone(),
                 text: format!("alice {i}"),
                 reply_to: None,
@@ -306,7 +306,7 @@ async fn nothing_lost_nothing_duplicated_when_the_server_restarts_mid_traffic() 
     server.shutdown().await;
     for i in 30..60 {
         handle
-            .command(UiCommand::SendMessage {
+            .command(EngineCommand::SendMessage {
                 room_id: room.id.clone(),
                 text: format!("alice {i}"),
                 reply_to: None,
@@ -369,7 +369,7 @@ async fn survives_two_hundred_random_connection_cuts() {
         seed ^= seed << 17;
         if i % 4 == 0 {
             handle
-                .command(UiCommand::SendMessage {
+                .command(EngineCommand::SendMessage {
                     room_id: room.id.clone(),
                     text: format!("alice {i}"),
                     reply_to: None,
@@ -451,7 +451,7 @@ fn a_client_killed_mid_send_resends_each_outbox_message_exactly_once() {
             wait_for(&handle, "live", |s| s.live).await;
             for i in 0..40 {
                 handle
-                    .command(UiCommand::SendMessage {
+                    .command(EngineCommand::SendMessage {
                         room_id: room.id.clone(),
                         text: format!("m{i}"),
                         reply_to: None,
@@ -582,7 +582,7 @@ async fn a_full_disk_loses_nothing_and_sends_nothing_unstored_across_a_restart()
             .unwrap();
     }
     handle
-        .command(UiCommand::SendMessage {
+        .command(EngineCommand::SendMessage {
             room_id: room.id.clone(),
             text: "written on a full disk".into(),
             reply_to: None,
@@ -593,7 +593,7 @@ async fn a_full_disk_loses_nothing_and_sends_nothing_unstored_across_a_restart()
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         if let Ok(herald_protocol::ipc::UiReply::ViewState(v)) =
-            handle.command(UiCommand::GetViewState).await
+            handle.command(EngineCommand::GetViewState).await
         {
             if v.storage_problem.is_some() {
                 break;

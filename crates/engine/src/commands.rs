@@ -6,9 +6,9 @@
 //! reconciled with the server's reply — its answer replaces the optimistic state, an error
 //! reverts it.
 
-use herald_protocol::ipc::{AppInfo, ErrorCode, Settings, UiCommand, UiError, UiEvent, UiReply};
+use herald_protocol::ipc::{EngineCommand, ErrorCode, Settings, UiError, UiEvent, UiReply};
 use herald_protocol::wire::{
-    self, ClientFrame, FriendRequestStatus, LoadHistory, Message, Notification, NotificationRef,
+    ClientFrame, FriendRequestStatus, LoadHistory, Message, Notification, NotificationRef,
     RespondFriendRequest, SnoozeNotification, TypingUpdate, MAX_MESSAGE_CHARS,
 };
 use herald_protocol::Timestamp;
@@ -31,20 +31,16 @@ fn not_found(what: &str) -> UiError {
 }
 
 impl Engine {
-    /// Handles a UI command. Login, logout, updates and URLs belong to the driver and shell.
-    pub fn handle_command(&mut self, now: Now, cmd: UiCommand) -> Result<UiReply, UiError> {
+    /// Handles a UI command that is the engine's (the driver answers [`SessionCommand`]s, the
+    /// desktop shell [`ShellCommand`]s; the type keeps them from arriving here).
+    ///
+    /// [`SessionCommand`]: herald_protocol::ipc::SessionCommand
+    /// [`ShellCommand`]: herald_protocol::ipc::ShellCommand
+    pub fn handle_command(&mut self, now: Now, cmd: EngineCommand) -> Result<UiReply, UiError> {
         self.now = now;
         match cmd {
-            UiCommand::AppInfo => Ok(UiReply::AppInfo(AppInfo {
-                name: "Herald".to_owned(),
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                protocol: wire::PROTOCOL_VERSION,
-                // Below the desktop shell (herald-cli) there is no tray; the shell answers
-                // this command itself with what it found.
-                tray: false,
-            })),
-            UiCommand::GetViewState => Ok(UiReply::ViewState(Box::new(self.view_state()))),
-            UiCommand::OpenRoom { room_id } => {
+            EngineCommand::GetViewState => Ok(UiReply::ViewState(Box::new(self.view_state()))),
+            EngineCommand::OpenRoom { room_id } => {
                 if !self.model.rooms.contains_key(&room_id) {
                     return Err(not_found("That room"));
                 }
@@ -62,19 +58,19 @@ impl Engine {
                 }
                 Ok(UiReply::Ack)
             }
-            UiCommand::CloseRoom => {
+            EngineCommand::CloseRoom => {
                 self.active_room = None;
                 self.ui.push(UiEvent::ActiveRoom { room_id: None });
                 Ok(UiReply::Ack)
             }
-            UiCommand::SendMessage {
+            EngineCommand::SendMessage {
                 room_id,
                 text,
                 reply_to,
             } => self
                 .send_message(now, room_id, text, reply_to)
                 .map(|_| UiReply::Ack),
-            UiCommand::RetrySend { key } => {
+            EngineCommand::RetrySend { key } => {
                 let entry = self
                     .outbox
                     .retry(&key)
@@ -83,7 +79,7 @@ impl Engine {
                 self.flush_sends(now);
                 Ok(UiReply::Ack)
             }
-            UiCommand::DiscardSend { key } => {
+            EngineCommand::DiscardSend { key } => {
                 let entry = self
                     .outbox
                     .discard(&key)
@@ -95,7 +91,7 @@ impl Engine {
                 });
                 Ok(UiReply::Ack)
             }
-            UiCommand::LoadOlder { room_id } => {
+            EngineCommand::LoadOlder { room_id } => {
                 let st = self
                     .model
                     .rooms
@@ -117,15 +113,15 @@ impl Engine {
                 });
                 Ok(UiReply::Ack)
             }
-            UiCommand::LoadOlderNotifications => self.load_older_notifications(),
-            UiCommand::MarkRoomRead { room_id } => {
+            EngineCommand::LoadOlderNotifications => self.load_older_notifications(),
+            EngineCommand::MarkRoomRead { room_id } => {
                 if !self.model.rooms.contains_key(&room_id) {
                     return Err(not_found("That room"));
                 }
                 self.read_room_locally(&room_id);
                 Ok(UiReply::Ack)
             }
-            UiCommand::MarkNotificationRead { notification_id } => self.notification_action(
+            EngineCommand::MarkNotificationRead { notification_id } => self.notification_action(
                 now,
                 &notification_id,
                 |n| n.read = true,
@@ -135,7 +131,7 @@ impl Engine {
                     })
                 },
             ),
-            UiCommand::ArchiveNotification { notification_id } => self.notification_action(
+            EngineCommand::ArchiveNotification { notification_id } => self.notification_action(
                 now,
                 &notification_id,
                 |n| n.archived = true,
@@ -145,7 +141,7 @@ impl Engine {
                     })
                 },
             ),
-            UiCommand::SnoozeNotification {
+            EngineCommand::SnoozeNotification {
                 notification_id,
                 until,
             } => self.notification_action(
@@ -159,7 +155,7 @@ impl Engine {
                     })
                 },
             ),
-            UiCommand::MarkEverythingRead => {
+            EngineCommand::MarkEverythingRead => {
                 let rooms: Vec<String> = self
                     .model
                     .rooms
@@ -171,18 +167,18 @@ impl Engine {
                     self.read_room_locally(&room);
                 }
                 if self.model.notifications_unread > 0 {
-                    return self.handle_command(now, UiCommand::MarkAllNotificationsRead);
+                    return self.handle_command(now, EngineCommand::MarkAllNotificationsRead);
                 }
                 Ok(UiReply::Ack)
             }
-            UiCommand::ShowRoom { room_id } => {
+            EngineCommand::ShowRoom { room_id } => {
                 if !self.model.rooms.contains_key(&room_id) {
                     return Err(not_found("That room"));
                 }
                 self.ui.push(UiEvent::Navigate { room_id });
                 Ok(UiReply::Ack)
             }
-            UiCommand::MarkAllNotificationsRead => {
+            EngineCommand::MarkAllNotificationsRead => {
                 let items: Vec<Notification> = self.model.notifications.values().cloned().collect();
                 let unread = self.model.notifications_unread;
                 self.model.read_all_notifications(&mut self.changes);
@@ -191,7 +187,7 @@ impl Engine {
                 self.queue_op(now, Op::MarkAll, Revert::AllNotifications { items, unread });
                 Ok(UiReply::Ack)
             }
-            UiCommand::RespondFriendRequest { request_id, accept } => {
+            EngineCommand::RespondFriendRequest { request_id, accept } => {
                 let prev = self
                     .model
                     .friend_requests
@@ -216,7 +212,7 @@ impl Engine {
                 );
                 Ok(UiReply::Ack)
             }
-            UiCommand::SetTyping { room_id, typing } => {
+            EngineCommand::SetTyping { room_id, typing } => {
                 if self.is_live() {
                     self.out
                         .push_back(Output::Send(ClientFrame::Typing(TypingUpdate {
@@ -226,7 +222,7 @@ impl Engine {
                 }
                 Ok(UiReply::Ack)
             }
-            UiCommand::SaveDraft { room_id, text } => {
+            EngineCommand::SaveDraft { room_id, text } => {
                 if text.is_empty() {
                     self.model.drafts.remove(&room_id);
                 } else {
@@ -236,12 +232,12 @@ impl Engine {
                 self.push_room(&room_id);
                 Ok(UiReply::Ack)
             }
-            UiCommand::GetSettings => Ok(UiReply::Settings(self.settings.clone())),
-            UiCommand::SetSettings { settings } => {
+            EngineCommand::GetSettings => Ok(UiReply::Settings(self.settings.clone())),
+            EngineCommand::SetSettings { settings } => {
                 self.set_settings(settings);
                 Ok(UiReply::Ack)
             }
-            UiCommand::SetRoomMuted { room_id, muted } => {
+            EngineCommand::SetRoomMuted { room_id, muted } => {
                 let mut s = self.settings.clone();
                 s.muted_rooms.retain(|r| r != &room_id);
                 if muted {
@@ -250,7 +246,7 @@ impl Engine {
                 self.set_settings(s);
                 Ok(UiReply::Ack)
             }
-            UiCommand::RetryConnectionNow => {
+            EngineCommand::RetryConnectionNow => {
                 if self.session.is_none() {
                     return Err(UiError::new(ErrorCode::NotSignedIn, "Sign in first."));
                 }
@@ -266,18 +262,10 @@ impl Engine {
                 self.reconnect_now(now, herald_protocol::ipc::DisconnectReason::TransportClosed);
                 Ok(UiReply::Ack)
             }
-            UiCommand::DismissToast { toast_id } => {
+            EngineCommand::DismissToast { toast_id } => {
                 self.policy.dismissed(&toast_id);
                 Ok(UiReply::Ack)
             }
-            UiCommand::Login { .. }
-            | UiCommand::Logout
-            | UiCommand::CheckForUpdates
-            | UiCommand::DetectBackend { .. }
-            | UiCommand::OpenUrl { .. } => Err(UiError::new(
-                ErrorCode::Internal,
-                "This command is handled by the driver or the desktop shell.",
-            )),
         }
     }
 

@@ -196,7 +196,7 @@ impl Engine {
             return;
         }
         if looking && !own {
-            self.mark_read.insert(message.room_id.clone());
+            self.ops.defer_read_mark(&message.room_id);
         }
         let mut alerts = Vec::new();
         let mut keys = Vec::new();

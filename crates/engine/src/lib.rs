@@ -18,6 +18,7 @@ pub mod commands;
 pub mod connection;
 mod frames;
 pub mod notification_pages;
+mod op_queue;
 pub mod ops;
 pub mod outbox;
 mod persist;
@@ -30,7 +31,7 @@ pub mod sync;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use herald_protocol::ipc::{
@@ -41,7 +42,8 @@ use herald_protocol::Timestamp;
 
 use crate::store::{Changes, StoredSession, StoredState};
 use connection::{ConnAction, ConnState, Connection, ConnectionConfig, Rng};
-use ops::{Op, PendingOp};
+use op_queue::OpQueue;
+use ops::Op;
 use outbox::Outbox;
 use policy::{NativeNotification, Policy};
 use reducer::{chat_message, Model, UiQueue};
@@ -134,10 +136,8 @@ pub struct Engine {
     pub(crate) out: VecDeque<Output>,
     pub(crate) changes: Changes,
     pub(crate) deferred: Vec<Output>,
-    pub(crate) ops_queued: VecDeque<PendingOp>,
-    pub(crate) ops_inflight: HashMap<String, PendingOp>,
-    pub(crate) mark_read: BTreeSet<String>,
-    pub(crate) next_req: u64,
+    /// Operations queued and in flight, and the request counter (see `op_queue.rs`).
+    pub(crate) ops: OpQueue,
     pub(crate) rng: Rng,
     pub(crate) now: Now,
     /// Set while the store refuses writes; see `persist.rs`.
@@ -172,14 +172,7 @@ impl Engine {
         }
         model.drafts = stored.drafts.into_iter().collect();
         // Operations queued before the last exit (or crash) go out again once connected.
-        let mut ops_queued = VecDeque::new();
-        let mut unreadable = Vec::new();
-        for row in &stored.ops {
-            match PendingOp::restore(row) {
-                Some(op) => ops_queued.push_back(op),
-                None => unreadable.push(row.key.clone()),
-            }
-        }
+        let (ops, unreadable) = OpQueue::restore(&stored.ops);
         let mut e = Self {
             conn: Connection::new(cfg.connection.clone(), cfg.seed),
             sync: Sync::new(stored.position),
@@ -199,11 +192,8 @@ impl Engine {
                 ..Default::default()
             },
             deferred: Vec::new(),
-            ops_queued,
-            ops_inflight: HashMap::new(),
+            ops,
             store_failure: None,
-            mark_read: BTreeSet::new(),
-            next_req: 0,
             rng: Rng::new(cfg.seed ^ 0x5EED),
             now,
             cfg,
@@ -293,8 +283,7 @@ impl Engine {
             self.outbox.clear();
             self.policy.clear();
             self.sync.clear();
-            self.ops_queued.clear();
-            self.ops_inflight.clear();
+            self.ops.clear();
         }
         self.model.me = Some(session.user.clone());
         self.changes.session = Some(Some(session.clone()));
@@ -324,8 +313,7 @@ impl Engine {
         self.outbox.clear();
         self.policy.clear();
         self.sync.clear();
-        self.ops_queued.clear();
-        self.ops_inflight.clear();
+        self.ops.clear();
         self.changes = Changes {
             session: Some(None),
             ..Default::default()
@@ -402,56 +390,33 @@ impl Engine {
         if !self.is_live() {
             return;
         }
-        let mut counter = self.next_req;
         if self.store_failing() {
             // Nothing is sent that the store could not record (see `persist.rs`), except
             // reads and pings, which change nothing.
-            let mut held = std::collections::VecDeque::new();
-            while let Some(op) = self.ops_queued.pop_front() {
-                if op.key.is_some() {
-                    held.push_back(op);
-                } else {
-                    let id = self.request_id();
-                    self.out.push_back(Output::Send(op.op.frame(id.clone())));
-                    self.ops_inflight.insert(id, op);
-                }
+            for frame in self.ops.transmit(true) {
+                self.out.push_back(Output::Send(frame));
             }
-            self.ops_queued = held;
             return;
         }
-        let ready = self.outbox.take_ready(now.mono, || {
-            counter += 1;
-            format!("s{counter}")
-        });
-        self.next_req = counter;
+        let ops = &mut self.ops;
+        let ready = self
+            .outbox
+            .take_ready(now.mono, || format!("s{}", ops.next_number()));
         for (id, params, entry) in ready {
             self.changes.outbox.push(entry);
             self.out
                 .push_back(Output::Send(ClientFrame::SendMessage(Req { id, params })));
         }
-        while let Some(op) = self.ops_queued.pop_front() {
-            let id = self.request_id();
-            self.out.push_back(Output::Send(op.op.frame(id.clone())));
-            self.ops_inflight.insert(id, op);
+        for frame in self.ops.transmit(false) {
+            self.out.push_back(Output::Send(frame));
         }
-    }
-
-    pub(crate) fn request_id(&mut self) -> String {
-        self.next_req += 1;
-        format!("r{}", self.next_req)
     }
 
     /// Bookkeeping when a socket went away: in-flight sends and operations go back to pending.
     pub(crate) fn after_disconnect(&mut self) {
         self.sync.reset_phase();
         self.outbox.disconnected();
-        let mut inflight: Vec<(String, PendingOp)> = self.ops_inflight.drain().collect();
-        inflight.sort_by(|a, b| b.0.cmp(&a.0));
-        for (_, op) in inflight {
-            if !matches!(op.op, Op::Ping) {
-                self.ops_queued.push_front(op);
-            }
-        }
+        self.ops.requeue_in_flight();
     }
 
     pub(crate) fn run_conn(&mut self, actions: Vec<ConnAction>) {
@@ -531,8 +496,8 @@ impl Engine {
         if let Some(o) = self.out.pop_front() {
             return Some(o);
         }
-        if !self.mark_read.is_empty() && self.is_live() {
-            let rooms = std::mem::take(&mut self.mark_read);
+        if self.ops.has_read_marks_due() && self.is_live() {
+            let rooms = self.ops.take_read_marks_due();
             for room in rooms {
                 self.queue_mark_read(&room);
             }

@@ -66,8 +66,7 @@ impl Engine {
             return Ok(UiReply::Ack);
         }
         let before = paging.cursor.clone();
-        self.next_req += 1;
-        let request = self.next_req;
+        let request = self.ops.next_number();
         self.model.notification_pages.loading = Some(request);
         self.out.push_back(Output::FetchNotifications {
             request,

@@ -15,6 +15,7 @@ use herald_protocol::wire::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::op_queue::ReplyTo;
 use super::outbox::{echo, ReplyEffect};
 use super::reducer::chat_message;
 use super::{Engine, Now, Output};
@@ -113,17 +114,10 @@ impl Engine {
     /// Queues an operation (a newer read mark of the same room replaces a queued one). A durable
     /// one is committed to the store before its frame goes out, like an outbox entry.
     pub(crate) fn queue_op(&mut self, now: Now, op: Op, revert: Revert) {
-        if let Op::MarkRoomRead(m) = &op {
-            if let Some(q) = self
-                .ops_queued
-                .iter_mut()
-                .find(|q| matches!(&q.op, Op::MarkRoomRead(x) if x.room_id == m.room_id))
-            {
-                q.op = op;
-                let updated = q.clone();
-                self.store_op(&updated);
-                return;
-            }
+        if let Some(updated) = self.ops.replace_queued_read_mark(&op) {
+            let updated = updated.clone();
+            self.store_op(&updated);
+            return;
         }
         let key = op.durable().then(|| self.op_key(now));
         let pending = PendingOp { key, op, revert };
@@ -132,15 +126,15 @@ impl Engine {
             let changes = std::mem::take(&mut self.changes);
             self.out.push_back(Output::Persist(Box::new(changes)));
         }
-        self.ops_queued.push_back(pending);
+        self.ops.push(pending);
         self.flush_sends(now);
     }
 
     /// A store key that sorts in queue order: wall-clock millis, then a per-run counter.
     fn op_key(&mut self, now: Now) -> String {
-        self.next_req += 1;
+        let n = self.ops.next_number();
         let millis = (now.wall.unix_timestamp_nanos() / 1_000_000).max(0);
-        format!("{millis:015}.{:010}", self.next_req)
+        format!("{millis:015}.{n:010}")
     }
 
     /// Writes a durable operation to the store (with the next `Persist`).
@@ -210,7 +204,15 @@ impl Engine {
     /// A `reply` arrived: the outbox's, or an operation's.
     pub(crate) fn handle_reply(&mut self, now: Now, reply: Reply) {
         let id = reply.id.clone();
-        if id.starts_with('s') {
+        let number = match ReplyTo::of(&id) {
+            ReplyTo::Outbox => None,
+            ReplyTo::Op(n) => Some(n),
+            ReplyTo::Unknown => {
+                tracing::debug!(%id, "a reply to no request of ours; ignored");
+                return;
+            }
+        };
+        let Some(number) = number else {
             let result = reply.into_result::<SendMessageOk>().map(|ok| ok.message);
             match self.outbox.on_reply(now.mono, &id, result) {
                 ReplyEffect::NotOurs => {}
@@ -243,8 +245,8 @@ impl Engine {
                 ReplyEffect::Retry { .. } => {}
             }
             return;
-        }
-        let Some(pending) = self.ops_inflight.remove(&id) else {
+        };
+        let Some(pending) = self.ops.settle(number) else {
             return;
         };
         // Answered either way: it is settled and leaves the store.

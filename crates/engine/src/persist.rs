@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use herald_protocol::ipc::{ErrorCode, UiError, UiEvent};
 use herald_protocol::wire::ClientFrame;
 
+use super::op_queue::ReplyTo;
 use super::{Engine, Now, Output};
 use crate::store::Changes;
 
@@ -119,6 +120,7 @@ impl Engine {
             .map(|e| e.client_msg_id.as_str())
             .collect();
         let mut kept = std::collections::VecDeque::with_capacity(self.out.len());
+        let mut withheld = Vec::new();
         for out in std::mem::take(&mut self.out) {
             match &out {
                 Output::Send(ClientFrame::SendMessage(r))
@@ -126,25 +128,22 @@ impl Engine {
                 {
                     self.outbox.take_back(&r.id);
                 }
-                Output::Send(frame) => match frame
-                    .request_id()
-                    .and_then(|id| self.ops_inflight.get(id).map(|op| (id.to_owned(), op)))
-                {
-                    Some((id, op))
-                        if op
-                            .key
-                            .as_ref()
-                            .is_some_and(|k| changes.ops.iter().any(|o| &o.key == k)) =>
+                Output::Send(frame) => match frame.request_id().map(ReplyTo::of) {
+                    Some(ReplyTo::Op(n))
+                        if self.ops.in_flight(n).is_some_and(|op| {
+                            op.key
+                                .as_ref()
+                                .is_some_and(|k| changes.ops.iter().any(|o| &o.key == k))
+                        }) =>
                     {
-                        if let Some(op) = self.ops_inflight.remove(&id) {
-                            self.ops_queued.push_front(op);
-                        }
+                        withheld.push(n);
                     }
                     _ => kept.push_back(out),
                 },
                 _ => kept.push_back(out),
             }
         }
+        self.ops.take_back(&withheld);
         self.out = kept;
     }
 }

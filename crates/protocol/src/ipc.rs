@@ -3,7 +3,7 @@
 //! The UI sends intents ([`UiCommand`], through one Tauri command, `dispatch`) and renders what
 //! the core tells it ([`UiEventBatch`], one Tauri event, `herald://events`). The core decides
 //! everything else: reconnects, retries, which notifications to show. A reloaded webview calls
-//! [`UiCommand::GetViewState`] and gets the whole [`ViewState`] without a server round trip.
+//! [`EngineCommand::GetViewState`] and gets the whole [`ViewState`] without a server round trip.
 
 use serde::{Deserialize, Serialize};
 
@@ -398,7 +398,7 @@ impl Default for BackendFeatures {
 // ---------------------------------------------------------------------------------------------
 // Backends the sign-in form offers
 
-/// One backend kind the sign-in form offers: the `backend` of [`UiCommand::Login`], what the
+/// One backend kind the sign-in form offers: the `backend` of [`SessionCommand::Login`], what the
 /// person reads, and what the username field is called on that backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BackendChoice {
@@ -446,12 +446,57 @@ pub const BACKENDS: [BackendChoice; 6] = [
 // ---------------------------------------------------------------------------------------------
 // Commands (UI -> core)
 
-/// Every intent the UI can send. Answered by a [`UiReply`] or a [`UiError`].
+/// Every intent the UI can send, by who answers it. Answered by a [`UiReply`] or a
+/// [`UiError`].
+///
+/// The grouping is for the compiler, not the wire: each command is the flat JSON object of its
+/// inner enum, `{"cmd": "open_room", "room_id": ...}` (`untagged` here, the `cmd` tag on the
+/// inner enums), exactly as before the split. The desktop shell answers [`ShellCommand`]s,
+/// herald-client's driver [`SessionCommand`]s, and the engine [`EngineCommand`]s; each takes
+/// only its own type, so a command reaching the wrong one does not compile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum UiCommand {
+    Shell(ShellCommand),
+    Session(SessionCommand),
+    Engine(EngineCommand),
+}
+
+impl From<ShellCommand> for UiCommand {
+    fn from(c: ShellCommand) -> Self {
+        UiCommand::Shell(c)
+    }
+}
+
+impl From<SessionCommand> for UiCommand {
+    fn from(c: SessionCommand) -> Self {
+        UiCommand::Session(c)
+    }
+}
+
+impl From<EngineCommand> for UiCommand {
+    fn from(c: EngineCommand) -> Self {
+        UiCommand::Engine(c)
+    }
+}
+
+/// What only the desktop shell can answer: it holds the OS (tray, updater, browser).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
-pub enum UiCommand {
+pub enum ShellCommand {
     AppInfo,
-    GetViewState,
+    CheckForUpdates,
+    /// Opens a link in the system browser (message links never navigate the webview).
+    OpenUrl {
+        url: String,
+    },
+}
+
+/// What herald-client's driver answers: signing in and out, and probing a server (they need
+/// the network, the session or the token, never only the engine's state).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum SessionCommand {
     Login {
         server_url: String,
         username: String,
@@ -466,6 +511,18 @@ pub enum UiCommand {
         token: Option<String>,
     },
     Logout,
+    /// Guesses which backend `server_url` is (a few unauthenticated GETs), for the sign-in
+    /// form to preselect; answered by [`UiReply::DetectedBackends`].
+    DetectBackend {
+        server_url: String,
+    },
+}
+
+/// What the engine answers, at once and from its own state (it never waits on the network).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum EngineCommand {
+    GetViewState,
     OpenRoom {
         room_id: String,
     },
@@ -530,19 +587,9 @@ pub enum UiCommand {
         muted: bool,
     },
     RetryConnectionNow,
-    CheckForUpdates,
     /// The UI dismissed a toast (or it timed out).
     DismissToast {
         toast_id: String,
-    },
-    /// Opens a link in the system browser (message links never navigate the webview).
-    OpenUrl {
-        url: String,
-    },
-    /// Guesses which backend `server_url` is (a few unauthenticated GETs), for the sign-in
-    /// form to preselect; answered by [`UiReply::DetectedBackends`].
-    DetectBackend {
-        server_url: String,
     },
 }
 
@@ -556,7 +603,7 @@ pub enum UiReply {
     ViewState(Box<ViewState>),
     Settings(Settings),
     Update(UpdateStatus),
-    /// [`UiCommand::DetectBackend`]'s answer: [`BACKENDS`] names, most likely first; empty
+    /// [`SessionCommand::DetectBackend`]'s answer: [`BACKENDS`] names, most likely first; empty
     /// when nothing known answered.
     DetectedBackends {
         names: Vec<String>,

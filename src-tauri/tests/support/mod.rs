@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use herald_desktop::ShellConfig;
-use herald_protocol::ipc::{Settings, UiCommand, UiError, UiReply};
+use herald_protocol::ipc::{EngineCommand, Settings, UiCommand, UiError, UiReply};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
@@ -78,7 +78,10 @@ impl App {
     }
 
     pub fn settings(&self) -> Settings {
-        match self.dispatch(&UiCommand::GetSettings).unwrap() {
+        match self
+            .dispatch(&UiCommand::Engine(EngineCommand::GetSettings))
+            .unwrap()
+        {
             UiReply::Settings(s) => s,
             other => panic!("unexpected reply {other:?}"),
         }

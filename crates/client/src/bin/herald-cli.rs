@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use herald_client::store::{Changes, SqliteStore, Store, StoredSession};
 use herald_client::{Client, ClientConfig, ClientHandle};
-use herald_protocol::ipc::{UiCommand, UiReply, ViewState};
+use herald_protocol::ipc::{EngineCommand, UiReply, ViewState};
 
 #[derive(Parser, Debug)]
 #[command(name = "herald-cli", about = "Herald client from the command line")]
@@ -136,7 +136,7 @@ async fn wait_live(handle: &ClientHandle, seconds: u64) -> anyhow::Result<()> {
 }
 
 async fn view_state(handle: &ClientHandle) -> anyhow::Result<ViewState> {
-    match handle.command(UiCommand::GetViewState).await? {
+    match handle.command(EngineCommand::GetViewState).await? {
         UiReply::ViewState(v) => Ok(*v),
         other => bail!("unexpected reply {other:?}"),
     }
@@ -241,7 +241,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let (handle, _ui, _n) = start(&cli.profile)?;
             handle
-                .command(UiCommand::SendMessage {
+                .command(EngineCommand::SendMessage {
                     room_id: room,
                     text,
                     reply_to: None,

@@ -2,7 +2,7 @@
 //! notification messages and friend-request updates; mark read / mark all read over the
 //! socket), through the `artchive` profile.
 
-use herald_protocol::ipc::UiCommand;
+use herald_protocol::ipc::EngineCommand;
 use herald_protocol::wire::{FriendRequestStatus, NotificationKind};
 use serde_json::{json, Value};
 
@@ -83,7 +83,7 @@ async fn artchive_mark_read_and_mark_all_read_go_over_the_socket() {
     let b = PyBackend::start("003", &dir.path().join("backend"));
     let h = Herald::sign_in(&dir.path().join("c.db"), &b.url(), "artchive", "alice").await;
     // When alice reads notification 1
-    h.command(UiCommand::MarkNotificationRead {
+    h.command(EngineCommand::MarkNotificationRead {
         notification_id: "1".into(),
     })
     .await;
@@ -92,7 +92,7 @@ async fn artchive_mark_read_and_mark_all_read_go_over_the_socket() {
     h.wait_view("one unread", |v| v.notifications_unread == 1)
         .await;
     // When she marks all read
-    h.command(UiCommand::MarkAllNotificationsRead).await;
+    h.command(EngineCommand::MarkAllNotificationsRead).await;
     wait_backend(&b, "alice", "all read", |st| {
         st["notifications"]
             .as_array()
@@ -114,7 +114,7 @@ async fn artchive_accepting_a_request_updates_both_and_tells_the_sender() {
     let mut bob = Herald::sign_in(&dir.path().join("b.db"), &b.url(), "artchive", "bob").await;
     // When alice accepts bob's request
     alice
-        .command(UiCommand::RespondFriendRequest {
+        .command(EngineCommand::RespondFriendRequest {
             request_id: "1".into(),
             accept: true,
         })

@@ -15,7 +15,7 @@ use std::time::Duration;
 use herald_client::engine::EngineConfig;
 use herald_client::store::SqliteStore;
 use herald_client::{Client, ClientConfig, ClientHandle, NativeNotification};
-use herald_protocol::ipc::{UiCommand, UiEventBatch, UiReply, ViewState};
+use herald_protocol::ipc::{EngineCommand, UiEventBatch, UiReply, ViewState};
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -312,7 +312,7 @@ impl Herald {
     }
 
     pub async fn view(&self) -> ViewState {
-        match self.handle.command(UiCommand::GetViewState).await {
+        match self.handle.command(EngineCommand::GetViewState).await {
             Ok(UiReply::ViewState(v)) => *v,
             other => panic!("GetViewState: {other:?}"),
         }
@@ -334,7 +334,7 @@ impl Herald {
         }
     }
 
-    pub async fn command(&self, cmd: UiCommand) {
+    pub async fn command(&self, cmd: EngineCommand) {
         let what = format!("{cmd:?}");
         self.handle
             .command(cmd)
@@ -345,11 +345,11 @@ impl Herald {
     /// Opens a room as the UI does: `OpenRoom`, then the first history page (the message list
     /// asks for older messages while it has too few rows to scroll). Waits for that page.
     pub async fn open_room(&self, room_id: &str) {
-        self.command(UiCommand::OpenRoom {
+        self.command(EngineCommand::OpenRoom {
             room_id: room_id.into(),
         })
         .await;
-        self.command(UiCommand::LoadOlder {
+        self.command(EngineCommand::LoadOlder {
             room_id: room_id.into(),
         })
         .await;

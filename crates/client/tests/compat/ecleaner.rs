@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use herald_protocol::ipc::{Delivery, UiCommand, ViewState};
+use herald_protocol::ipc::{Delivery, EngineCommand, ViewState};
 use serde_json::{json, Value};
 
 use crate::backend::{wait_backend, Herald, PyBackend};
@@ -69,7 +69,7 @@ async fn ecleaner_scrolling_up_pages_history_back_to_the_first_message() {
     let dir = tempfile::tempdir().unwrap();
     let b = PyBackend::start("004", &dir.path().join("backend"));
     let h = Herald::sign_in(&dir.path().join("c.db"), &b.url(), "ecleaner", "alice").await;
-    h.command(UiCommand::OpenRoom {
+    h.command(EngineCommand::OpenRoom {
         room_id: "5".into(),
     })
     .await;
@@ -80,7 +80,7 @@ async fn ecleaner_scrolling_up_pages_history_back_to_the_first_message() {
         if !room.has_more && !texts_in(&v, "5").is_empty() {
             break;
         }
-        h.command(UiCommand::LoadOlder {
+        h.command(EngineCommand::LoadOlder {
             room_id: "5".into(),
         })
         .await;
@@ -118,12 +118,12 @@ async fn ecleaner_two_people_chat_with_typing_unread_and_read() {
     let bob = Herald::sign_in(&dir.path().join("b.db"), &b.url(), "ecleaner", "bob").await;
     alice.handle.set_focus(false);
     let before = b.state("alice").await["messages_count"].as_u64().unwrap();
-    bob.command(UiCommand::OpenRoom {
+    bob.command(EngineCommand::OpenRoom {
         room_id: "5".into(),
     })
     .await;
     // When bob types in job 5
-    bob.command(UiCommand::SetTyping {
+    bob.command(EngineCommand::SetTyping {
         room_id: "5".into(),
         typing: true,
     })
@@ -137,7 +137,7 @@ async fn ecleaner_two_people_chat_with_typing_unread_and_read() {
         })
         .await;
     // When bob sends
-    bob.command(UiCommand::SendMessage {
+    bob.command(EngineCommand::SendMessage {
         room_id: "5".into(),
         text: "On my way, 10 minutes".into(),
         reply_to: None,
@@ -158,7 +158,7 @@ async fn ecleaner_two_people_chat_with_typing_unread_and_read() {
     // When alice opens the room and answers
     alice.handle.set_focus(true);
     alice
-        .command(UiCommand::OpenRoom {
+        .command(EngineCommand::OpenRoom {
             room_id: "5".into(),
         })
         .await;
@@ -170,7 +170,7 @@ async fn ecleaner_two_people_chat_with_typing_unread_and_read() {
         .wait_view("room 5 read", |v| unread(v, "5") == Some(0))
         .await;
     alice
-        .command(UiCommand::SendMessage {
+        .command(EngineCommand::SendMessage {
             room_id: "5".into(),
             text: "Great, the door code is 1234".into(),
             reply_to: None,
@@ -201,7 +201,7 @@ async fn ecleaner_a_message_sent_while_offline_goes_once_after_the_backend_resta
     let before = b.state("alice").await["messages_count"].as_u64().unwrap();
     // When the network is down and the backend restarts, alice writes and carol writes
     proxy.set_down(true);
-    h.command(UiCommand::SendMessage {
+    h.command(EngineCommand::SendMessage {
         room_id: "12".into(),
         text: "Can you come at 9?".into(),
         reply_to: None,

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use herald_protocol::ipc::{Delivery, UiCommand, ViewState};
+use herald_protocol::ipc::{Delivery, EngineCommand, ViewState};
 use serde_json::{json, Value};
 
 use crate::backend::{wait_backend, Herald, PyBackend};
@@ -77,7 +77,7 @@ async fn ecleaner_asis_chat_runs_on_the_open_rooms_socket_and_holds_no_other() {
     let mut seen = false;
     for _ in 0..40 {
         for typing in [false, true] {
-            bob.command(UiCommand::SetTyping {
+            bob.command(EngineCommand::SetTyping {
                 room_id: "5".into(),
                 typing,
             })
@@ -95,7 +95,7 @@ async fn ecleaner_asis_chat_runs_on_the_open_rooms_socket_and_holds_no_other() {
     }
     assert!(seen, "alice never saw bob typing");
     let before = b.state("alice").await["messages_count"].as_u64().unwrap();
-    bob.command(UiCommand::SendMessage {
+    bob.command(EngineCommand::SendMessage {
         room_id: "5".into(),
         text: "On my way".into(),
         reply_to: None,
@@ -113,13 +113,13 @@ async fn ecleaner_asis_chat_runs_on_the_open_rooms_socket_and_holds_no_other() {
     })
     .await;
     // When alice leaves the room and writes to job 12, which is not open anywhere
-    alice.command(UiCommand::CloseRoom).await;
+    alice.command(EngineCommand::CloseRoom).await;
     wait_backend(&b, "alice", "alice's room 5 socket closed", |st| {
         room_sockets(st) == json!({"5": 1})
     })
     .await;
     alice
-        .command(UiCommand::SendMessage {
+        .command(EngineCommand::SendMessage {
             room_id: "12".into(),
             text: "Can you come at 9?".into(),
             reply_to: None,
@@ -243,7 +243,7 @@ async fn ecleaner_asis_the_open_room_survives_a_backend_restart_with_nothing_los
     .await;
     // And alice's answer goes over it
     alice
-        .command(UiCommand::SendMessage {
+        .command(EngineCommand::SendMessage {
             room_id: "12".into(),
             text: "Thanks".into(),
             reply_to: None,

@@ -4,8 +4,8 @@
 
 use herald_client::store::SqliteStore;
 use herald_client::{Client, ClientConfig};
+use herald_protocol::ipc::EngineCommand;
 use herald_protocol::ipc::ErrorCode;
-use herald_protocol::ipc::UiCommand;
 use serde_json::json;
 
 use crate::backend::{wait_backend, Herald, PyBackend, PASSWORD};
@@ -92,7 +92,7 @@ async fn a_profile_file_connects_a_backend_herald_has_no_code_for() {
         .unwrap()
         .id
         .clone();
-    h.command(UiCommand::MarkNotificationRead {
+    h.command(EngineCommand::MarkNotificationRead {
         notification_id: id.clone(),
     })
     .await;
@@ -104,7 +104,7 @@ async fn a_profile_file_connects_a_backend_herald_has_no_code_for() {
     })
     .await;
     // And mark all read, which the file does not describe, is done item by item
-    h.command(UiCommand::MarkAllNotificationsRead).await;
+    h.command(EngineCommand::MarkAllNotificationsRead).await;
     wait_backend(&b, "alice", "all read", |st| {
         st["notifications"]
             .as_array()
@@ -235,7 +235,7 @@ async fn a_django_session_cookie_sign_in_carries_the_socket_and_csrf_checked_wri
     })
     .await;
     // And a REST write passes Django's CSRF check: accepting bob's request reaches the backend
-    h.command(UiCommand::RespondFriendRequest {
+    h.command(EngineCommand::RespondFriendRequest {
         request_id: "1".into(),
         accept: true,
     })

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use herald_client::store::{SqliteStore, Store};
-use herald_protocol::ipc::{Delivery, UiCommand, ViewState};
+use herald_protocol::ipc::{Delivery, EngineCommand, ViewState};
 use serde_json::{json, Value};
 
 use crate::backend::{wait_backend, Herald, PyBackend};
@@ -89,7 +89,7 @@ async fn seed001_live_message_notifies_natively_except_in_the_focused_conversati
     );
     // When alice opens that conversation with the window focused
     h.handle.set_focus(true);
-    h.command(UiCommand::OpenRoom {
+    h.command(EngineCommand::OpenRoom {
         room_id: "conv_1".into(),
     })
     .await;
@@ -126,11 +126,11 @@ async fn seed001_sending_posts_once_and_the_echo_confirms_it() {
     let h = Herald::sign_in(&dir.path().join("c.db"), &b.url(), "seed-001", "alice").await;
     let before = b.state("alice").await["messages_count"].as_u64().unwrap();
     // When alice sends in conv_1
-    h.command(UiCommand::OpenRoom {
+    h.command(EngineCommand::OpenRoom {
         room_id: "conv_1".into(),
     })
     .await;
-    h.command(UiCommand::SendMessage {
+    h.command(EngineCommand::SendMessage {
         room_id: "conv_1".into(),
         text: "Shipped this morning".into(),
         reply_to: None,
@@ -183,7 +183,7 @@ async fn seed001_mark_all_read_reaches_the_backend() {
     }
     let h = Herald::sign_in(&dir.path().join("c.db"), &b.url(), "seed-001", "alice").await;
     assert_eq!(h.view().await.notifications_unread, 3);
-    h.command(UiCommand::MarkAllNotificationsRead).await;
+    h.command(EngineCommand::MarkAllNotificationsRead).await;
     h.wait_view("the bell at zero", |v| v.notifications_unread == 0)
         .await;
     wait_backend(&b, "alice", "every notification read", |st| {

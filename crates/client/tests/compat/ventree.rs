@@ -1,7 +1,7 @@
 //! Seed 002: Ventree shop notifications on Socket.IO v4 (`auth: {token}`, `notification`
 //! events, REST per shop), through the `ventree` profile.
 
-use herald_protocol::ipc::{Session, UiCommand};
+use herald_protocol::ipc::{EngineCommand, Session};
 use herald_protocol::wire::NotificationKind;
 use serde_json::{json, Value};
 
@@ -67,7 +67,7 @@ async fn ventree_mark_read_reaches_the_backend_and_the_count_is_right_after_a_re
     let db = dir.path().join("c.db");
     let h = Herald::sign_in(&db, &b.url(), "ventree", ALICE).await;
     // When alice marks n1 read in Herald
-    h.command(UiCommand::MarkNotificationRead {
+    h.command(EngineCommand::MarkNotificationRead {
         notification_id: "n1".into(),
     })
     .await;
@@ -110,7 +110,7 @@ async fn ventree_mark_all_read_marks_every_unread_notification_in_its_own_shop()
     let b = PyBackend::start("002", &dir.path().join("backend"));
     let h = Herald::sign_in(&dir.path().join("c.db"), &b.url(), "ventree", ALICE).await;
     // The backend has no mark-all endpoint: Herald marks each one
-    h.command(UiCommand::MarkAllNotificationsRead).await;
+    h.command(EngineCommand::MarkAllNotificationsRead).await;
     h.wait_view("the bell at zero", |v| v.notifications_unread == 0)
         .await;
     wait_backend(&b, "u1", "all read", |st| {

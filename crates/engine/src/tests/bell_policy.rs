@@ -1,7 +1,7 @@
 //! Which bell items notify: a muted room's items follow the mute, and "mentions only" still
 //! lets urgent alerts through.
 
-use herald_protocol::ipc::{Settings, UiCommand};
+use herald_protocol::ipc::{EngineCommand, Settings};
 use herald_protocol::wire::{Event, Link, NotificationKind};
 
 use super::{notif, room, Sim};
@@ -13,7 +13,7 @@ fn notifies(
     linked: Option<&str>,
 ) -> bool {
     let mut s = Sim::live(vec![room("r1", "Job #12"), room("r2", "Job #14")]);
-    s.command(UiCommand::SetSettings { settings });
+    s.command(EngineCommand::SetSettings { settings });
     let mut n = notif("n1");
     n.kind = kind;
     n.priority = priority;

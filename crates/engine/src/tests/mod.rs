@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use herald_protocol::ipc::{
-    ConnStatus, Delivery, DisconnectReason, QuietHours, Settings, UiCommand, UiEvent,
+    ConnStatus, Delivery, DisconnectReason, EngineCommand, QuietHours, Settings, UiEvent,
 };
 use herald_protocol::wire::{
     close_code, ClientFrame, ErrorCode as WireCode, Event, EventFrame, Message, Notification,
@@ -23,6 +23,7 @@ use crate::store::{MemoryStore, Store, StoredSession};
 mod bell_policy;
 mod heartbeat;
 mod notification_pages;
+mod op_queue;
 mod snooze;
 mod store_failures;
 mod tray_commands;
@@ -274,7 +275,7 @@ impl Sim {
         })?
     }
 
-    fn command(&mut self, cmd: UiCommand) {
+    fn command(&mut self, cmd: EngineCommand) {
         let now = self.now();
         self.engine.handle_command(now, cmd).unwrap();
         self.drain();
@@ -572,14 +573,14 @@ fn the_stored_position_advances_in_the_same_transaction_as_the_events() {
 fn snapshot_replaces_server_state_but_keeps_outbox_and_drafts() {
     // given a message in the outbox, a draft and a stale room, while offline
     let mut s = Sim::live(vec![room("old", "Old room")]);
-    s.command(UiCommand::SaveDraft {
+    s.command(EngineCommand::SaveDraft {
         room_id: "r1".into(),
         text: "draft".into(),
     });
     let now = s.now();
     s.engine.transport_closed(now, None);
     s.drain();
-    s.command(UiCommand::SendMessage {
+    s.command(EngineCommand::SendMessage {
         room_id: "r1".into(),
         text: "hello".into(),
         reply_to: None,
@@ -674,7 +675,7 @@ fn a_send_is_stored_before_it_is_transmitted_and_becomes_sent_on_reply() {
     s.engine
         .handle_command(
             now,
-            UiCommand::SendMessage {
+            EngineCommand::SendMessage {
                 room_id: "r1".into(),
                 text: "hello".into(),
                 reply_to: None,
@@ -724,7 +725,7 @@ fn a_send_is_stored_before_it_is_transmitted_and_becomes_sent_on_reply() {
 #[test]
 fn an_unanswered_send_is_retransmitted_with_the_same_id_after_a_reconnect() {
     let mut s = Sim::live(vec![room("r1", "Job #12")]);
-    s.command(UiCommand::SendMessage {
+    s.command(EngineCommand::SendMessage {
         room_id: "r1".into(),
         text: "hello".into(),
         reply_to: None,
@@ -754,7 +755,7 @@ fn an_unanswered_send_is_retransmitted_with_the_same_id_after_a_reconnect() {
 #[test]
 fn a_permanent_error_fails_the_send_and_retry_or_discard_resolve_it() {
     let mut s = Sim::live(vec![room("r1", "Job #12")]);
-    s.command(UiCommand::SendMessage {
+    s.command(EngineCommand::SendMessage {
         room_id: "r1".into(),
         text: "hello".into(),
         reply_to: None,
@@ -772,10 +773,10 @@ fn a_permanent_error_fails_the_send_and_retry_or_discard_resolve_it() {
         if messages.iter().any(|m| m.key == cmid && matches!(m.delivery, Delivery::Failed { code: herald_protocol::ipc::ErrorCode::Forbidden, .. })))));
     assert!(s.store.load(1).unwrap().outbox[0].failed.is_some());
     // when the user retries, it is sent again
-    s.command(UiCommand::RetrySend { key: cmid.clone() });
+    s.command(EngineCommand::RetrySend { key: cmid.clone() });
     assert_eq!(s.sends().len(), 2);
     // when the user discards, it is gone
-    s.command(UiCommand::DiscardSend { key: cmid.clone() });
+    s.command(EngineCommand::DiscardSend { key: cmid.clone() });
     s.advance(Duration::from_millis(50));
     assert!(s.store.load(1).unwrap().outbox.is_empty());
     assert!(s
@@ -787,7 +788,7 @@ fn a_permanent_error_fails_the_send_and_retry_or_discard_resolve_it() {
 #[test]
 fn transient_errors_are_retried_then_fail_after_the_limit() {
     let mut s = Sim::live(vec![room("r1", "Job #12")]);
-    s.command(UiCommand::SendMessage {
+    s.command(EngineCommand::SendMessage {
         room_id: "r1".into(),
         text: "hello".into(),
         reply_to: None,
@@ -817,7 +818,7 @@ fn the_outbox_survives_a_restart_and_is_sent_once_connected() {
     // given a send made offline
     let mut s = Sim::new();
     s.sign_in();
-    s.command(UiCommand::SendMessage {
+    s.command(EngineCommand::SendMessage {
         room_id: "r1".into(),
         text: "offline".into(),
         reply_to: None,
@@ -851,10 +852,10 @@ fn queued_read_marks_and_notification_actions_survive_a_crash_and_are_sent_once(
     s.engine.transport_closed(now, None);
     s.drain();
     // when, offline, the user marks the notification read and reads the room
-    s.command(UiCommand::MarkNotificationRead {
+    s.command(EngineCommand::MarkNotificationRead {
         notification_id: "n1".into(),
     });
-    s.command(UiCommand::MarkRoomRead {
+    s.command(EngineCommand::MarkRoomRead {
         room_id: "r1".into(),
     });
     // then both are stored before anything is sent
@@ -943,7 +944,7 @@ fn opening_a_room_marks_it_read_optimistically_and_reverts_on_refusal() {
     let mut s = Sim::live(vec![room("r1", "Job #12")]);
     s.frames(vec![new_message(1, msg("m1", "r1", "bob", "hi", 1))]);
     assert_eq!(s.engine.model().rooms["r1"].room.unread_count, 1);
-    s.command(UiCommand::OpenRoom {
+    s.command(EngineCommand::OpenRoom {
         room_id: "r1".into(),
     });
     assert_eq!(s.engine.model().rooms["r1"].room.unread_count, 0);
@@ -979,7 +980,7 @@ fn load_older_serves_the_cache_first_and_asks_the_server_for_the_rest() {
     s.welcome("e1", 60, true);
     assert_eq!(s.engine.model().messages["r1"].list.len(), 50);
     // when the user scrolls up
-    s.command(UiCommand::LoadOlder {
+    s.command(EngineCommand::LoadOlder {
         room_id: "r1".into(),
     });
     // then the 10 cached ones are merged and the server is asked for 40 before the oldest
@@ -1179,11 +1180,11 @@ fn suppression_rules() {
     ];
     for c in cases {
         let mut s = Sim::live(vec![room("r1", "Job #12"), room("r2", "Support")]);
-        s.command(UiCommand::SetSettings {
+        s.command(EngineCommand::SetSettings {
             settings: c.settings.clone(),
         });
         if let Some(a) = c.active {
-            s.command(UiCommand::OpenRoom { room_id: a.into() });
+            s.command(EngineCommand::OpenRoom { room_id: a.into() });
         }
         let now = s.now();
         s.engine.set_focus(now, c.focused);
@@ -1224,7 +1225,7 @@ fn a_burst_in_one_room_is_coalesced_into_one_summary() {
     assert_eq!(s.notified[1].id, s.notified[0].id);
     assert_eq!(s.notified[1].body, "5 new messages in Job #12");
     // and opening the room withdraws its toasts
-    s.command(UiCommand::OpenRoom {
+    s.command(EngineCommand::OpenRoom {
         room_id: "r1".into(),
     });
     s.advance(Duration::from_millis(100));
@@ -1253,7 +1254,7 @@ fn bell_notifications_notify_once_and_count_unread() {
     ]);
     assert_eq!(s.notified.len(), 1);
     assert_eq!(s.engine.model().notifications_unread, 1);
-    s.command(UiCommand::MarkNotificationRead {
+    s.command(EngineCommand::MarkNotificationRead {
         notification_id: "n1".into(),
     });
     assert_eq!(s.engine.model().notifications_unread, 0);

@@ -1,6 +1,6 @@
 //! Older notifications page by page (REST through the driver), on the simulated clock.
 
-use herald_protocol::ipc::{ErrorCode, UiCommand, UiError, UiEvent};
+use herald_protocol::ipc::{EngineCommand, ErrorCode, UiError, UiEvent};
 use herald_protocol::wire::{Notification, NotificationSummary, Page, ServerFrame, Snapshot};
 
 use super::{notif, Sim};
@@ -61,10 +61,10 @@ fn scrolling_to_the_end_pages_back_with_the_servers_cursor_until_it_has_no_more(
     assert!(s.engine.view_state().notifications_has_more);
 
     // when the page asks for older ones: the first request starts at the newest
-    s.command(UiCommand::LoadOlderNotifications);
+    s.command(EngineCommand::LoadOlderNotifications);
     assert_eq!(s.fetches, vec![(None, 50)]);
     // a second scroll while it is under way sends nothing more
-    s.command(UiCommand::LoadOlderNotifications);
+    s.command(EngineCommand::LoadOlderNotifications);
     assert_eq!(s.fetches.len(), 1);
 
     // then a page with known and older (some archived, some unread) items adds only the new
@@ -91,14 +91,14 @@ fn scrolling_to_the_end_pages_back_with_the_servers_cursor_until_it_has_no_more(
     assert_eq!(s.store.load(50).unwrap().notifications.len(), 4);
 
     // the next request continues after the last item of that page
-    s.command(UiCommand::LoadOlderNotifications);
+    s.command(EngineCommand::LoadOlderNotifications);
     assert_eq!(s.fetches[1], (Some("n5".to_owned()), 50));
     page(&mut s, vec![notif_at("n1", 9, false)], false);
     assert!(!s.engine.view_state().notifications_has_more);
 
     // and once the server has no more, asking again answers at once without a request
     s.ui.clear();
-    s.command(UiCommand::LoadOlderNotifications);
+    s.command(EngineCommand::LoadOlderNotifications);
     assert_eq!(s.fetches.len(), 2);
     assert_eq!(loaded(&mut s), vec![(vec![], false, None)]);
 }
@@ -107,12 +107,12 @@ fn scrolling_to_the_end_pages_back_with_the_servers_cursor_until_it_has_no_more(
 fn a_known_notification_in_a_page_does_not_undo_a_newer_local_change() {
     // given n1 unread, then read here (optimistically, the reply not yet in)
     let mut s = live_with(vec![notif_at("n1", 1, false)], 1);
-    s.command(UiCommand::MarkNotificationRead {
+    s.command(EngineCommand::MarkNotificationRead {
         notification_id: "n1".into(),
     });
     assert!(s.engine.model().notifications["n1"].read);
     // when a page fetched earlier still has it unread
-    s.command(UiCommand::LoadOlderNotifications);
+    s.command(EngineCommand::LoadOlderNotifications);
     page(&mut s, vec![notif_at("n1", 1, false)], false);
     // then the local state stands
     assert!(s.engine.model().notifications["n1"].read);
@@ -128,7 +128,7 @@ fn offline_or_failed_pages_keep_the_cache_and_say_why() {
     s.drain();
     s.ui.clear();
     // when the page asks for more: no request, an offline answer
-    s.command(UiCommand::LoadOlderNotifications);
+    s.command(EngineCommand::LoadOlderNotifications);
     assert!(s.fetches.is_empty());
     assert_eq!(
         loaded(&mut s),
@@ -137,7 +137,7 @@ fn offline_or_failed_pages_keep_the_cache_and_say_why() {
 
     // given a live connection whose request fails
     let mut s = live_with(vec![notif_at("n1", 1, false)], 1);
-    s.command(UiCommand::LoadOlderNotifications);
+    s.command(EngineCommand::LoadOlderNotifications);
     s.ui.clear();
     let (now, request) = (s.now(), s.last_fetch);
     s.engine.notifications_page(
@@ -152,7 +152,7 @@ fn offline_or_failed_pages_keep_the_cache_and_say_why() {
         vec![(vec![], true, Some(ErrorCode::ServerUnreachable))]
     );
     assert_eq!(s.engine.model().notifications.len(), 1);
-    s.command(UiCommand::LoadOlderNotifications);
+    s.command(EngineCommand::LoadOlderNotifications);
     assert_eq!(s.fetches, vec![(None, 50), (None, 50)]);
 }
 
@@ -160,7 +160,7 @@ fn offline_or_failed_pages_keep_the_cache_and_say_why() {
 fn a_page_asked_for_before_signing_out_never_reaches_the_next_session() {
     // given a request under way when alice signs out and signs in again
     let mut s = live_with(vec![notif_at("n1", 1, false)], 1);
-    s.command(UiCommand::LoadOlderNotifications);
+    s.command(EngineCommand::LoadOlderNotifications);
     let stale = s.last_fetch;
     let now = s.now();
     s.engine.sign_out(now);
@@ -174,7 +174,7 @@ fn a_page_asked_for_before_signing_out_never_reaches_the_next_session() {
         notifications: NotificationSummary::default(),
         friend_requests: vec![],
     }));
-    s.command(UiCommand::LoadOlderNotifications);
+    s.command(EngineCommand::LoadOlderNotifications);
     assert_ne!(s.last_fetch, stale);
     // when the old answer arrives
     let now = s.now();
@@ -198,7 +198,7 @@ fn a_page_asked_for_before_signing_out_never_reaches_the_next_session() {
 #[test]
 fn signing_out_forgets_how_far_the_pages_went() {
     let mut s = live_with(vec![notif_at("n1", 1, false)], 1);
-    s.command(UiCommand::LoadOlderNotifications);
+    s.command(EngineCommand::LoadOlderNotifications);
     page(&mut s, vec![notif_at("n1", 1, false)], false);
     assert!(!s.engine.view_state().notifications_has_more);
     let now = s.now();

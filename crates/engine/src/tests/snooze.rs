@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use herald_protocol::ipc::{UiCommand, UiEvent};
+use herald_protocol::ipc::{EngineCommand, UiEvent};
 use herald_protocol::wire::{ClientFrame, Event, NotificationOk, Reply, ServerFrame};
 
 use super::{notif, Sim};
@@ -25,7 +25,7 @@ fn snoozed() -> Sim {
     assert_eq!(s.notified.len(), 1);
     assert_eq!(s.engine.model().notifications_unread, 1);
     let until = s.now().wall + TEN_MINUTES;
-    s.command(UiCommand::SnoozeNotification {
+    s.command(EngineCommand::SnoozeNotification {
         notification_id: "n1".into(),
         until,
     });

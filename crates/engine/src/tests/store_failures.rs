@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use herald_protocol::ipc::{ErrorCode, UiCommand, UiEvent};
+use herald_protocol::ipc::{EngineCommand, ErrorCode, UiEvent};
 use herald_protocol::wire::ClientFrame;
 
 use super::{msg, new_message, ok_send, room, Sim};
@@ -90,7 +90,7 @@ fn a_message_is_not_sent_until_its_outbox_row_is_written() {
     let mut s = Sim::live(vec![room("r1", "Job #12")]);
     s.fail_writes = true;
     // When the person sends a message
-    s.command(UiCommand::SendMessage {
+    s.command(EngineCommand::SendMessage {
         room_id: "r1".into(),
         text: "hello".into(),
         reply_to: None,

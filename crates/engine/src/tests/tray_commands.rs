@@ -1,7 +1,7 @@
 //! What the tray shows and does is the engine's: the unread total it counts, "mark all as
 //! read" as one command, and showing a room as a UI event.
 
-use herald_protocol::ipc::{UiCommand, UiEvent};
+use herald_protocol::ipc::{EngineCommand, UiEvent};
 use herald_protocol::wire::{ClientFrame, Event};
 
 use super::{msg, new_message, notif, room, Sim};
@@ -37,7 +37,7 @@ fn the_unread_total_counts_every_rooms_unread_and_the_bell_and_is_sent_on_change
         "2 rooms (1 + 2) and 1 bell item"
     );
     let sent = totals(&s).len();
-    s.command(UiCommand::SaveDraft {
+    s.command(EngineCommand::SaveDraft {
         room_id: "r1".into(),
         text: "x".into(),
     });
@@ -59,7 +59,7 @@ fn mark_everything_read_reads_every_room_and_the_bell_in_one_command() {
         ),
     ]);
     s.sent.clear();
-    s.command(UiCommand::MarkEverythingRead);
+    s.command(EngineCommand::MarkEverythingRead);
     s.advance(std::time::Duration::from_millis(50));
     assert_eq!(totals(&s).last(), Some(&0));
     let marked: Vec<String> = s
@@ -81,7 +81,7 @@ fn mark_everything_read_reads_every_room_and_the_bell_in_one_command() {
 fn showing_a_room_is_a_navigate_event_from_the_engine() {
     let mut s = Sim::live(vec![room("r1", "Job #12")]);
     s.ui.clear();
-    s.command(UiCommand::ShowRoom {
+    s.command(EngineCommand::ShowRoom {
         room_id: "r1".into(),
     });
     s.advance(std::time::Duration::from_millis(50));
@@ -92,7 +92,7 @@ fn showing_a_room_is_a_navigate_event_from_the_engine() {
     let now = s.now();
     let missing = s.engine.handle_command(
         now,
-        UiCommand::ShowRoom {
+        EngineCommand::ShowRoom {
             room_id: "nope".into(),
         },
     );
