@@ -12,7 +12,9 @@ source scripts/lib.sh
 
 port="${HERALD_PORT:-8787}"
 data="${HERALD_DATA_DIR:-$HOME/.local/share/herald-demo}"
+# The data dir holds the secrets and a log: readable by this user only.
 mkdir -p "$data"
+chmod 700 "$data"
 
 step "bootstrap"
 bash scripts/bootstrap.sh | grep -E '^(==>|  [a-z0-9-]+: (installing|cargo install|npm ci))' || true
@@ -42,6 +44,7 @@ HERALD_JWT_SECRET="$(cat "$data/jwt-secret")"
 HERALD_SERVICE_KEY="$(cat "$data/service-key")"
 
 step "start the demo server on 127.0.0.1:$port (database: $data/demo.db)"
+(umask 077 && touch "$data/server.log") && chmod 600 "$data/server.log"
 "$CARGO_TARGET_DIR/debug/herald-server" demo --bind "127.0.0.1:$port" --database "$data/demo.db" \
   > >(tee "$data/server.log") 2>&1 &
 server_pid=$!

@@ -60,6 +60,9 @@ pub async fn login(
             "Wrong username or password. Check both and try again.",
         ));
     }
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return Err(sign_in_backoff(resp).await);
+    }
     if !status.is_success() {
         return Err(UiError::new(
             ErrorCode::ServerUnreachable,
@@ -72,6 +75,37 @@ pub async fn login(
             format!("The server's answer could not be read ({e}); is this a Herald server?"),
         )
     })
+}
+
+/// A 429 on sign-in: the server spaces out attempts after failed ones. Says how long to wait
+/// (the body's `retry_after_ms`, else `Retry-After`), so the person is not left guessing.
+async fn sign_in_backoff(resp: reqwest::Response) -> UiError {
+    let header_secs = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let body_ms = resp
+        .json::<herald_protocol::wire::ErrorBody>()
+        .await
+        .ok()
+        .and_then(|b| b.retry_after_ms);
+    let secs = body_ms
+        .map(|ms| ms.div_ceil(1000))
+        .or(header_secs)
+        .unwrap_or(1)
+        .max(1);
+    let wait = if secs < 120 {
+        format!("{secs} seconds")
+    } else {
+        format!("{} minutes", secs.div_ceil(60))
+    };
+    UiError::new(
+        ErrorCode::RateLimited,
+        format!(
+            "Too many failed sign-ins for this account or address. Wait {wait}, then try again."
+        ),
+    )
 }
 
 /// The sign-in error when `base` did not answer (every sign-in path says it the same way).

@@ -273,6 +273,10 @@ impl ErrorCode {
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
+    /// With `rate_limited`: how long to wait before the same request can succeed, in
+    /// milliseconds (REST also sends `Retry-After`). Absent otherwise, and from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ErrorBody {
@@ -280,7 +284,14 @@ impl ErrorBody {
         Self {
             code,
             message: message.into(),
+            retry_after_ms: None,
         }
+    }
+
+    /// The same body with a retry hint.
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+        self
     }
 }
 

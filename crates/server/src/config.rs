@@ -161,6 +161,16 @@ pub struct Config {
     pub send_rate_per_sec: f64,
     /// Burst of messages allowed above the sustained rate.
     pub send_burst: f64,
+    /// Sustained other requests per second one user may make (read marks, read-all,
+    /// notification actions, friend requests, history loads; socket and REST together).
+    pub write_rate_per_sec: f64,
+    /// Burst of those requests above the sustained rate.
+    pub write_burst: f64,
+    /// Typing frames per second per user and room (excess ones are dropped: typing is
+    /// ephemeral, and the next one carries the same news).
+    pub typing_rate_per_sec: f64,
+    /// Bounded password checks and sign-in backoff (see `domain/login_guard.rs`).
+    pub login: crate::domain::LoginPolicy,
     /// Largest notification list a snapshot carries.
     pub snapshot_notifications: u32,
     /// Redis for fan-out between server nodes (`RedisBroker`); `None`: in-process (one node).
@@ -186,6 +196,10 @@ impl Config {
             close_timeout: Duration::from_secs(5),
             send_rate_per_sec: 10.0,
             send_burst: 30.0,
+            write_rate_per_sec: 20.0,
+            write_burst: 60.0,
+            typing_rate_per_sec: 2.0,
+            login: crate::domain::LoginPolicy::default(),
             snapshot_notifications: 100,
             redis_url: None,
         }
@@ -198,6 +212,8 @@ impl Config {
             password_cost: PasswordCost::CHEAP,
             send_rate_per_sec: 1000.0,
             send_burst: 1000.0,
+            write_rate_per_sec: 1000.0,
+            write_burst: 1000.0,
             close_timeout: Duration::from_secs(1),
             ..Self::new(
                 database,

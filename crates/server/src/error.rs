@@ -28,9 +28,13 @@ pub enum Error {
     /// Over a size limit.
     #[error("too large: {0}")]
     TooLarge(String),
-    /// The user sends faster than the configured rate.
-    #[error("rate limited: slow down and retry")]
-    RateLimited,
+    /// Faster than the configured rate (sends, other writes, logins); `retry_after` is how long
+    /// until the same request can succeed.
+    #[error("rate limited: {what}; retry in {} s", retry_after.as_secs_f64().ceil())]
+    RateLimited {
+        what: &'static str,
+        retry_after: std::time::Duration,
+    },
     /// The request conflicts with the current state.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -51,7 +55,7 @@ impl Error {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::BadRequest(_) => ErrorCode::BadRequest,
             Self::TooLarge(_) => ErrorCode::TooLarge,
-            Self::RateLimited => ErrorCode::RateLimited,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::Storage(_) | Self::Internal(_) => ErrorCode::Internal,
         }
@@ -65,7 +69,7 @@ impl Error {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Storage(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -77,6 +81,9 @@ impl Error {
             Self::Storage(_) | Self::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 ErrorBody::new(ErrorCode::Internal, "internal error; retry later")
+            }
+            Self::RateLimited { retry_after, .. } => {
+                ErrorBody::new(self.code(), self.to_string()).with_retry_after(*retry_after)
             }
             other => ErrorBody::new(other.code(), other.to_string()),
         }
@@ -97,6 +104,15 @@ impl From<serde_json::Error> for Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
+        if let Self::RateLimited { retry_after, .. } = &self {
+            let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            return (
+                self.status(),
+                [(axum::http::header::RETRY_AFTER, secs.to_string())],
+                Json(self.to_body()),
+            )
+                .into_response();
+        }
         (self.status(), Json(self.to_body())).into_response()
     }
 }

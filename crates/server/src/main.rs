@@ -92,10 +92,10 @@ struct DemoArgs {
     /// Average seconds between demo events.
     #[arg(long, default_value_t = 15)]
     tick_secs: u64,
-    /// Secret for tokens (default: generated and printed).
+    /// Secret for tokens (default: generated, never printed).
     #[arg(long, env = "HERALD_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
-    /// Service key (default: generated and printed).
+    /// Service key (default: generated and written to a file only you can read).
     #[arg(long, env = "HERALD_SERVICE_KEY", hide_env_values = true)]
     service_key: Option<String>,
 }
@@ -143,6 +143,29 @@ struct TokenArgs {
     name: Option<String>,
     #[arg(long, default_value_t = 12 * 3600)]
     ttl_secs: u64,
+}
+
+/// Where `demo` keeps a service key it generated: beside a SQLite file database, else in the
+/// temp dir.
+fn demo_key_path(database: &str) -> std::path::PathBuf {
+    match Database::parse(database) {
+        Database::SqliteFile(db) => db.with_extension("service-key"),
+        _ => std::env::temp_dir().join(format!("herald-demo-{}.service-key", std::process::id())),
+    }
+}
+
+/// Writes `secret` to `path`, readable and writable by the owner only (0600 on Unix).
+fn write_private(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // `mode` applies only to a new file; an old one may have been readable by others.
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(secret.as_bytes())
 }
 
 fn random_secret() -> String {
@@ -244,16 +267,42 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Command::Demo(a) => {
+            let jwt_given = a.jwt_secret.is_some();
             let jwt = a.jwt_secret.unwrap_or_else(random_secret);
-            let key = a.service_key.unwrap_or_else(random_secret);
-            let mut c = config(&a.common, &a.database, jwt.clone(), key.clone());
+            // The banner never shows a secret (it ends up in terminals and log files, and with
+            // the JWT secret anyone can mint a token for any user). A generated service key is
+            // written to a file only its owner can read, and the banner names the file.
+            let (key, key_line) = match a.service_key {
+                Some(key) => (
+                    key,
+                    "Service key:     from --service-key / HERALD_SERVICE_KEY".to_owned(),
+                ),
+                None => {
+                    let key = random_secret();
+                    let path = demo_key_path(&a.database);
+                    write_private(&path, &key).with_context(|| {
+                        format!("writing the service key to {}", path.display())
+                    })?;
+                    let line = format!(
+                        "Service key:     generated, in {} (readable by you only)",
+                        path.display()
+                    );
+                    (key, line)
+                }
+            };
+            let jwt_line = if jwt_given {
+                "JWT secret:      from --jwt-secret / HERALD_JWT_SECRET"
+            } else {
+                "JWT secret:      generated for this run (tokens end when the demo stops)"
+            };
+            let mut c = config(&a.common, &a.database, jwt, key);
             c.password_cost = PasswordCost::RECOMMENDED;
             let users: Vec<&str> = demo::DEMO_USERS.iter().map(|(u, _)| *u).collect();
             let banner = format!(
                 "\nHerald demo on http://{{addr}} (WebSocket ws://{{addr}}/ws)\n\
                  Log in as {} with password \"{}\"\n\
-                 Dev JWT secret:  {jwt}\nService key:     {key}\n\
-                 Publish: herald-server publish --server http://{{addr}} --service-key {key} --all --kind low_stock --title \"Low stock: grout\"\n\
+                 {jwt_line}\n{key_line}\n\
+                 Publish: herald-server publish --server http://{{addr}} --service-key \"$HERALD_SERVICE_KEY\" --all --kind low_stock --title \"Low stock: grout\"\n\
                  Database: {}   (Ctrl-C to stop)\n",
                 users.join(" / "),
                 demo::DEMO_PASSWORD,

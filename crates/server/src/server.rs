@@ -78,7 +78,15 @@ pub fn router(state: AppState) -> Router {
     crate::api::routes()
         .route("/ws", get(crate::ws::upgrade))
         .with_state(state)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                // The path only: `/ws?token=...` must never reach a log at any level (the
+                // default span records the whole URI).
+                |req: &axum::http::Request<axum::body::Body>| {
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                },
+            ),
+        )
 }
 
 /// A server that is bound but not yet serving: seed it through [`Server::domain`] first.

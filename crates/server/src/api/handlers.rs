@@ -1,7 +1,9 @@
 //! The REST handlers (see `routes()` for the paths).
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -36,10 +38,15 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
 
 pub async fn login(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<LoginResponse>> {
     let req = body(req)?;
-    Ok(Json(app.domain.login(&req.username, &req.password).await?))
+    Ok(Json(
+        app.domain
+            .login(&req.username, &req.password, Some(peer.ip()))
+            .await?,
+    ))
 }
 
 pub async fn rooms(

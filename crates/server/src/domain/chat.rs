@@ -37,9 +37,12 @@ impl Domain {
                 "client_msg_id must be 1..=128 bytes".into(),
             ));
         }
-        if !self.sends.allow(&sender.id, std::time::Instant::now()) {
-            return Err(Error::RateLimited);
-        }
+        self.sends
+            .take(&sender.id, std::time::Instant::now())
+            .map_err(|retry_after| Error::RateLimited {
+                what: "too many messages",
+                retry_after,
+            })?;
         let msg = NewMessage {
             room_id: room_id.into(),
             client_msg_id,
@@ -58,6 +61,7 @@ impl Domain {
         before: Option<&str>,
         limit: u32,
     ) -> Result<Paged<Message>> {
+        self.spend_request(user, "too many history loads")?;
         self.store.history(&user.id, room_id, before, limit).await
     }
 
@@ -67,6 +71,7 @@ impl Domain {
         room_id: &str,
         up_to: &str,
     ) -> Result<RoomRead> {
+        self.spend_request(user, "too many read marks")?;
         let (read, events) = self.store.mark_room_read(&user.id, room_id, up_to).await?;
         self.publish(events);
         Ok(read)

@@ -68,12 +68,17 @@ impl Domain {
         id: &str,
         patch: &NotificationPatch,
     ) -> Result<Notification> {
+        if let Some(until) = patch.snoozed_until {
+            check_snooze_until(until, time::OffsetDateTime::now_utc())?;
+        }
+        self.spend_request(user, "too many notification changes")?;
         let (n, events) = self.store.update_notification(&user.id, id, patch).await?;
         self.publish(events);
         Ok(n)
     }
 
     pub async fn mark_all_notifications_read(&self, user: &User) -> Result<()> {
+        self.spend_request(user, "too many read-all requests")?;
         let events = self.store.mark_all_notifications_read(&user.id).await?;
         self.publish(events);
         Ok(())
@@ -93,6 +98,7 @@ impl Domain {
 
     /// Sends a friend request to a user named by id or username.
     pub async fn create_friend_request(&self, from: &User, to: &str) -> Result<FriendRequest> {
+        self.spend_request(from, "too many friend requests")?;
         let to = self
             .store
             .find_user(to)
@@ -109,6 +115,7 @@ impl Domain {
         id: &str,
         accept: bool,
     ) -> Result<FriendRequest> {
+        self.spend_request(user, "too many friend request answers")?;
         let (request, events) = self
             .store
             .respond_friend_request(&user.id, id, accept)
@@ -119,5 +126,35 @@ impl Domain {
 
     pub async fn friend_requests(&self, user: &User) -> Result<Vec<FriendRequest>> {
         self.store.friend_requests(&user.id).await
+    }
+}
+
+/// How far a snooze may reach: from a day in the past (a client clock running behind; it ends
+/// at once) to a year ahead. Outside it the request is a client bug, answered `bad_request`
+/// instead of being stored as 1970 or year 9999.
+fn check_snooze_until(until: time::OffsetDateTime, now: time::OffsetDateTime) -> Result<()> {
+    let earliest = now - time::Duration::days(1);
+    let latest = now + time::Duration::days(366);
+    if until < earliest || until > latest {
+        return Err(Error::BadRequest(format!(
+            "snooze until must be between {earliest} and {latest} (got {until})"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_snooze_until;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_snooze_reaches_from_a_day_ago_to_a_year_ahead() {
+        let now = datetime!(2026-12-03 12:00 UTC);
+        assert!(check_snooze_until(now + time::Duration::hours(1), now).is_ok());
+        assert!(check_snooze_until(now - time::Duration::hours(23), now).is_ok());
+        assert!(check_snooze_until(datetime!(1970-01-01 0:00 UTC), now).is_err());
+        assert!(check_snooze_until(datetime!(9999-12-31 0:00 UTC), now).is_err());
+        assert!(check_snooze_until(now + time::Duration::days(400), now).is_err());
     }
 }

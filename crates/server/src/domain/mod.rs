@@ -6,6 +6,7 @@
 
 mod chat;
 mod inbox;
+pub mod login_guard;
 pub mod rate;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::metrics::Metrics;
 use crate::store::{NewUser, Store};
 use crate::stream::Committed;
 
+pub use login_guard::{LoginGuard, LoginPolicy};
 pub use rate::RateLimiter;
 
 /// Everything a request needs, shared by all sessions and handlers.
@@ -30,6 +32,9 @@ pub struct Domain {
     pub metrics: Arc<Metrics>,
     pub keys: TokenKeys,
     sends: RateLimiter,
+    writes: RateLimiter,
+    typing: RateLimiter,
+    pub login_guard: LoginGuard,
 }
 
 impl std::fmt::Debug for Domain {
@@ -42,6 +47,9 @@ impl Domain {
     pub fn new(config: Config, store: Arc<dyn Store>, broker: Arc<dyn Broker>) -> Self {
         let keys = TokenKeys::new(&config.jwt_secret);
         let sends = RateLimiter::new(config.send_rate_per_sec, config.send_burst);
+        let writes = RateLimiter::new(config.write_rate_per_sec, config.write_burst);
+        let typing = RateLimiter::new(config.typing_rate_per_sec, 2.0);
+        let login_guard = LoginGuard::new(config.login.clone(), config.password_cost);
         Self {
             config,
             store,
@@ -49,7 +57,19 @@ impl Domain {
             metrics: Arc::new(Metrics::default()),
             keys,
             sends,
+            writes,
+            typing,
+            login_guard,
         }
+    }
+
+    /// Takes one request from `user`'s budget of non-message requests, or refuses with
+    /// `rate_limited` and how long to wait. Every write path calls it, socket and REST alike:
+    /// without it one account could append events (and grow the log) as fast as it can loop.
+    pub(crate) fn spend_request(&self, user: &User, what: &'static str) -> Result<()> {
+        self.writes
+            .take(&user.id, std::time::Instant::now())
+            .map_err(|retry_after| Error::RateLimited { what, retry_after })
     }
 
     /// Pushes committed events to their users' live sockets. Call only after the commit.
@@ -91,22 +111,28 @@ impl Domain {
     }
 
     /// Checks a password and issues a token.
-    pub async fn login(&self, username: &str, password: &str) -> Result<LoginResponse> {
+    /// Signs in. `addr` is the client's address (the backoff counts failures per address too).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        addr: Option<std::net::IpAddr>,
+    ) -> Result<LoginResponse> {
         let refused = || Error::Unauthorized("wrong username or password".into());
-        let (user, hash) = self
-            .store
-            .credentials(username)
-            .await?
-            .ok_or_else(refused)?;
-        let ok = {
-            let password = password.to_owned();
-            tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-                .await
-                .map_err(|e| Error::Internal(format!("password check: {e}")))?
+        let guard = &self.login_guard;
+        guard.admit(username, addr, std::time::Instant::now())?;
+        let found = self.store.credentials(username).await?;
+        let (user, hash) = match found {
+            Some((user, hash)) => (Some(user), Some(hash)),
+            None => (None, None),
         };
-        if !ok {
+        // An unknown username is checked against a dummy hash: same time, same answer.
+        let ok = guard.check(password, hash).await?;
+        let Some(user) = user.filter(|_| ok) else {
+            guard.failed(username, addr, std::time::Instant::now());
             return Err(refused());
-        }
+        };
+        guard.succeeded(username);
         let token = self.keys.mint(
             &user,
             time::OffsetDateTime::now_utc(),
@@ -117,6 +143,13 @@ impl Domain {
 
     /// Tells the room's other members' sockets that `user` is (not) typing. Never stored.
     pub async fn typing(&self, user: &User, room_id: &str, typing: bool) -> Result<()> {
+        let key = format!("{}\u{0}{room_id}", user.id);
+        if let Err(retry_after) = self.typing.take(&key, std::time::Instant::now()) {
+            return Err(Error::RateLimited {
+                what: "too many typing updates",
+                retry_after,
+            });
+        }
         let room = self.store.room_for(&user.id, room_id).await?;
         let notice = TypingNotice {
             room_id: room_id.into(),

@@ -1,8 +1,9 @@
-//! Per-user token buckets for message sends (socket and REST share one budget per user).
+//! Per-key token buckets: message sends and other writes per user (socket and REST share one
+//! budget per user).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 struct Bucket {
     tokens: f64,
@@ -27,8 +28,13 @@ impl RateLimiter {
 
     /// Takes one token for `key` at `now`; false when the bucket is empty.
     pub fn allow(&self, key: &str, now: Instant) -> bool {
+        self.take(key, now).is_ok()
+    }
+
+    /// Takes one token for `key` at `now`, or says how long until one is there.
+    pub fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {
         let Ok(mut buckets) = self.buckets.lock() else {
-            return true;
+            return Ok(());
         };
         if buckets.len() > 10_000 {
             // Idle buckets are full anyway; forgetting them changes nothing.
@@ -43,9 +49,9 @@ impl RateLimiter {
         b.at = now;
         if b.tokens >= 1.0 {
             b.tokens -= 1.0;
-            true
+            Ok(())
         } else {
-            false
+            Err(Duration::from_secs_f64((1.0 - b.tokens) / self.rate))
         }
     }
 }

@@ -5,6 +5,7 @@
 //! [`MAX_WS_MESSAGE`] are read whole so that frames between 64 KiB and that size can be answered
 //! with `error {too_large}` and the connection kept; larger ones end the connection.
 
+pub mod budget;
 pub mod frame;
 mod requests;
 pub mod session;
@@ -24,6 +25,10 @@ use crate::server::AppState;
 
 /// Largest message read whole; anything bigger is a protocol violation that ends the socket.
 pub const MAX_WS_MESSAGE: usize = 4 * MAX_FRAME_BYTES;
+
+/// How many bytes a slow peer's unsent frames may hold before a write fails. Above
+/// [`budget::FRAME_BUDGET`], so the largest frame the server builds always fits.
+pub const MAX_WRITE_BUFFER: usize = 2 * 1024 * 1024;
 
 /// Read buffer per socket (see `upgrade`).
 const READ_BUFFER: usize = 1024;
@@ -74,7 +79,7 @@ pub async fn upgrade(
         .max_frame_size(MAX_WS_MESSAGE)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
-        .max_write_buffer_size(1024 * 1024)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
             session::run(socket, claims, app).await;
             drop(guard);

@@ -1,8 +1,8 @@
 //! Socket requests: each decoded request becomes one domain call and exactly one `reply`.
 
 use herald_protocol::wire::{
-    ClientFrame, Empty, FriendRequestOk, LoadHistoryOk, NotificationOk, NotificationPatch, Reply,
-    SendMessageOk, ServerFrame, User,
+    ClientFrame, Empty, FriendRequestOk, LoadHistoryOk, NotificationOk, NotificationPatch, Outcome,
+    Reply, SendMessageOk, ServerFrame, User,
 };
 use serde::Serialize;
 
@@ -12,10 +12,10 @@ use crate::error::Result;
 fn reply<T: Serialize>(id: String, result: Result<T>) -> ServerFrame {
     ServerFrame::Reply(match result {
         Ok(payload) => Reply::ok(id, &payload),
-        Err(e) => {
-            let body = e.to_body();
-            Reply::error(id, body.code, body.message)
-        }
+        Err(e) => Reply {
+            id,
+            outcome: Outcome::Error(e.to_body()),
+        },
     })
 }
 
@@ -70,9 +70,13 @@ pub async fn handle(domain: &Domain, user: &User, frame: ClientFrame) -> Option<
             let res = domain
                 .history(user, &p.room_id, p.before.as_deref(), p.limit)
                 .await
-                .map(|page| LoadHistoryOk {
-                    messages: page.items,
-                    has_more: page.has_more,
+                .map(|page| {
+                    let mut ok = LoadHistoryOk {
+                        messages: page.items,
+                        has_more: page.has_more,
+                    };
+                    super::budget::fit_history(&mut ok, super::budget::FRAME_BUDGET);
+                    ok
                 });
             reply(r.id, res)
         }

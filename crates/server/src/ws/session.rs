@@ -233,11 +233,15 @@ impl Session {
             }
         }
         domain.metrics.add(&domain.metrics.snapshots, 1);
-        let snapshot = domain
+        let mut snapshot = domain
             .store
             .snapshot(&self.user.id, domain.config.snapshot_notifications)
             .await
             .map_err(internal)?;
+        let dropped = super::budget::fit_snapshot(&mut snapshot, super::budget::FRAME_BUDGET);
+        if dropped > 0 {
+            tracing::debug!(user = %self.user.id, dropped, "snapshot over its byte budget: older notifications left to paging");
+        }
         let seq = snapshot.seq;
         self.write(
             Message::Text(text(&self.welcome(&head.epoch, seq, false))?),
@@ -316,7 +320,10 @@ impl Session {
     async fn write(&mut self, msg: Message, sub: &Mailbox) -> Result<(), Stop> {
         let deadline = self.last_heard + self.liveness;
         tokio::select! {
-            r = self.ws.send(msg) => r.map_err(|_| Stop::Gone),
+            r = self.ws.send(msg) => r.map_err(|e| {
+                tracing::warn!(user = %self.user.id, error = %e, "a write to the socket failed; closing");
+                Stop::Gone
+            }),
             _ = sub.overflowed() => Err(Stop::Close(close_code::TOO_SLOW, "too slow: reconnect with resume")),
             _ = self.shutdown.changed() => Err(Stop::Close(close_code::GOING_AWAY, "server shutting down")),
             _ = sleep_until(deadline) => Err(Stop::Gone),
