@@ -169,6 +169,10 @@ pub struct Config {
     /// Typing frames per second per user and room (excess ones are dropped: typing is
     /// ephemeral, and the next one carries the same news).
     pub typing_rate_per_sec: f64,
+    /// Open sockets the server holds at most (more upgrades are refused with `rate_limited`).
+    pub max_sockets: usize,
+    /// Open sockets one user may hold (a person with Herald on a few machines, plus the web).
+    pub max_sockets_per_user: usize,
     /// Bounded password checks and sign-in backoff (see `domain/login_guard.rs`).
     pub login: crate::domain::LoginPolicy,
     /// Largest notification list a snapshot carries.
@@ -199,6 +203,8 @@ impl Config {
             write_rate_per_sec: 20.0,
             write_burst: 60.0,
             typing_rate_per_sec: 2.0,
+            max_sockets: 20_000,
+            max_sockets_per_user: 16,
             login: crate::domain::LoginPolicy::default(),
             snapshot_notifications: 100,
             redis_url: None,
@@ -214,6 +220,8 @@ impl Config {
             send_burst: 1000.0,
             write_rate_per_sec: 1000.0,
             write_burst: 1000.0,
+            // Connection-cut tests reconnect faster than liveness reaps the old sockets.
+            max_sockets_per_user: 1000,
             close_timeout: Duration::from_secs(1),
             ..Self::new(
                 database,

@@ -26,24 +26,66 @@ use crate::store::OpenStore;
 pub struct SessionCount {
     live: AtomicUsize,
     idle: Notify,
+    /// Open sockets per user id (entries removed at zero).
+    per_user: std::sync::Mutex<std::collections::HashMap<String, usize>>,
 }
 
-/// Decrements the count when the session ends.
+/// Decrements the counts when the session ends.
 #[derive(Debug)]
-pub struct SessionGuard(Arc<SessionCount>);
+pub struct SessionGuard {
+    count: Arc<SessionCount>,
+    user_id: String,
+}
 
 impl Drop for SessionGuard {
     fn drop(&mut self) {
-        if self.0.live.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
+        if let Ok(mut per_user) = self.count.per_user.lock() {
+            if let Some(n) = per_user.get_mut(&self.user_id) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    per_user.remove(&self.user_id);
+                }
+            }
+        }
+        if self.count.live.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.count.idle.notify_waiters();
         }
     }
 }
 
 impl SessionCount {
-    pub fn enter(self: &Arc<Self>) -> SessionGuard {
+    /// Admits one more socket for `user_id`, unless the server already holds `max_total` or
+    /// the user `max_per_user` (each socket costs memory and a task, and a client that leaks
+    /// sockets, or a stolen token, must not be able to take them all).
+    pub fn try_enter(
+        self: &Arc<Self>,
+        user_id: &str,
+        max_total: usize,
+        max_per_user: usize,
+    ) -> Result<SessionGuard> {
+        let retry_after = Duration::from_secs(5);
+        let Ok(mut per_user) = self.per_user.lock() else {
+            return Err(Error::Internal("session count poisoned".into()));
+        };
+        if self.live() >= max_total {
+            return Err(Error::RateLimited {
+                what: "the server is at its connection limit",
+                retry_after,
+            });
+        }
+        let n = per_user.entry(user_id.to_owned()).or_insert(0);
+        if *n >= max_per_user {
+            return Err(Error::RateLimited {
+                what: "too many sockets open for this user; close another Herald first",
+                retry_after,
+            });
+        }
+        *n += 1;
         self.live.fetch_add(1, Ordering::SeqCst);
-        SessionGuard(self.clone())
+        Ok(SessionGuard {
+            count: self.clone(),
+            user_id: user_id.to_owned(),
+        })
     }
 
     pub fn live(&self) -> usize {

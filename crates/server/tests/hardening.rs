@@ -360,3 +360,32 @@ async fn a_user_whose_state_is_several_mib_still_syncs_and_pages_everything() {
     seen.dedup();
     assert_eq!(seen.len(), 100, "every message, once");
 }
+
+#[tokio::test]
+async fn sockets_past_the_per_user_and_total_caps_are_refused_with_the_reason() {
+    use herald_server::testing::WsClient;
+    let w = world_with(|c| {
+        c.max_sockets_per_user = 2;
+        c.max_sockets = 3;
+    })
+    .await;
+    let addr = w.server.addr;
+    let a1 = WsClient::connect(addr, &w.alice.token).await.unwrap();
+    let _a2 = WsClient::connect(addr, &w.alice.token).await.unwrap();
+    let refused = WsClient::connect(addr, &w.alice.token).await.unwrap_err();
+    assert!(format!("{refused:#}").contains("429"), "{refused:#}");
+    // Another user still gets in, up to the server's total.
+    let _b1 = WsClient::connect(addr, &w.bob.token).await.unwrap();
+    let full = WsClient::connect(addr, &w.carol.token).await.unwrap_err();
+    assert!(format!("{full:#}").contains("429"), "{full:#}");
+    // A closed socket frees its place.
+    drop(a1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match WsClient::connect(addr, &w.carol.token).await {
+            Ok(_) => break,
+            Err(e) if std::time::Instant::now() > deadline => panic!("never admitted: {e:#}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}

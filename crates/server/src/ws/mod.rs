@@ -70,7 +70,18 @@ pub async fn upgrade(
     if *app.shutdown.borrow() {
         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    let guard = app.sessions.enter();
+    let config = &app.domain.config;
+    let guard =
+        match app
+            .sessions
+            .try_enter(&claims.sub, config.max_sockets, config.max_sockets_per_user)
+        {
+            Ok(guard) => guard,
+            Err(refused) => {
+                tracing::info!(user = %claims.sub, error = %refused, "socket refused");
+                return refused.into_response();
+            }
+        };
     // Memory per idle socket is the budget (≤ 10 KB): tungstenite zero-fills its whole read
     // buffer before each read, so all of it is resident. 1 KiB holds any ordinary request; a
     // bigger frame grows the buffer for itself (read in 1 KiB steps). Writes go straight to the

@@ -80,7 +80,11 @@ impl SqliteStore {
                     // event log, i.e. dirties ~N pages. Keep the working set in memory (cache,
                     // memory-mapped reads).
                     .pragma("cache_size", "-65536")
-                    .pragma("mmap_size", "268435456");
+                    .pragma("mmap_size", "268435456")
+                    // A checkpoint that has copied everything back lets the next write restart
+                    // the WAL from its start, but the file keeps its largest size unless this
+                    // is set: after a write burst the disk would stay full for good.
+                    .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string());
                 // The writer never checkpoints (a checkpoint after a commit stalls every write
                 // queued behind it for the fsync); `checkpointer` does, beside it.
                 let write = pool(1)
@@ -118,6 +122,9 @@ impl SqliteStore {
         self.write.close().await;
     }
 }
+
+/// The WAL file is cut back to this size when it restarts (bytes).
+pub const JOURNAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
@@ -404,5 +411,27 @@ impl Store for SqliteStore {
     }
     fn prune<'a>(&'a self, retention: Retention, now: OffsetDateTime) -> StoreFuture<'a, u64> {
         write_tx!(self, |c| log::prune(c, retention, now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn a_file_store_caps_the_wal_left_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&Database::SqliteFile(dir.path().join("h.db")))
+            .await
+            .unwrap();
+        for pool in [&store.write, &store.read] {
+            let limit: i64 = sqlx::query_scalar("PRAGMA journal_size_limit")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(limit as u64, JOURNAL_SIZE_LIMIT);
+        }
+        store.close().await;
     }
 }
