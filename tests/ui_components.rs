@@ -515,6 +515,81 @@ async fn login_shows_a_clear_error_for_a_wrong_password() {
 }
 
 #[wasm_bindgen_test]
+async fn a_plain_http_server_elsewhere_asks_before_the_password_is_sent() {
+    use herald_protocol::ipc::{ErrorCode, Session, UiError};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let cx = fixture_cx();
+    apply(
+        &cx,
+        vec![UiEvent::Session(Session::SignedOut {
+            last_server_url: Some("http://herald.lan:8080".into()),
+        })],
+    );
+    let confirmed = Rc::new(RefCell::new(Vec::<bool>::new()));
+    let seen = confirmed.clone();
+    herald_ui::bridge::set_command_sink(Some(Rc::new(move |c: &UiCommand| match c {
+        UiCommand::Session(SessionCommand::Login {
+            allow_cleartext, ..
+        }) => {
+            seen.borrow_mut().push(*allow_cleartext);
+            if *allow_cleartext {
+                Err(UiError::new(ErrorCode::ServerUnreachable, "down"))
+            } else {
+                Err(UiError::new(
+                    ErrorCode::InsecureServer,
+                    "herald.lan is not encrypted (http://)",
+                ))
+            }
+        }
+        _ => Err(UiError::new(ErrorCode::Internal, "test")),
+    })));
+    let root = mount(&cx, html! { <herald_ui::components::login::Login /> });
+    until(&root, "form", |r| {
+        q(r, "[data-testid=login-server]").is_some()
+    })
+    .await;
+    for (id, value) in [("login-username", "alice"), ("login-password", "pw")] {
+        let input: web_sys::HtmlInputElement = q(&root, &format!("[data-testid={id}]"))
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        input.set_value(value);
+        input
+            .dispatch_event(&web_sys::InputEvent::new("input").unwrap())
+            .unwrap();
+    }
+    tick().await;
+    click(&root, "[data-testid=login-submit]");
+    until(&root, "the question", |r| {
+        q(r, "[data-testid=login-allow-cleartext]").is_some()
+    })
+    .await;
+    assert!(text(&root, "[data-testid=login-cleartext-warning]")
+        .unwrap()
+        .contains("not encrypted"));
+    assert!(
+        q(&root, "[data-testid=login-error]").is_none(),
+        "a question, not an error"
+    );
+    let allow: web_sys::HtmlInputElement = q(&root, "[data-testid=login-allow-cleartext]")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    allow.set_checked(true);
+    allow
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    tick().await;
+    click(&root, "[data-testid=login-submit]");
+    until(&root, "the confirmed attempt", |r| {
+        q(r, "[data-testid=login-error]").is_some()
+    })
+    .await;
+    assert_eq!(*confirmed.borrow(), vec![false, true]);
+}
+
+#[wasm_bindgen_test]
 async fn a_room_with_10k_messages_renders_only_a_window_and_scrolling_up_loads_older() {
     let cx = fixture_cx();
     let log = record_commands();

@@ -89,8 +89,10 @@ async fn session_command<R: Runtime>(
             password,
             backend,
             token,
+            allow_cleartext,
         } => {
             let server_url = server_url.trim().to_owned();
+            herald_client::login::check_cleartext(&server_url, allow_cleartext)?;
             if let Some(token) = token {
                 if server_url.is_empty() || token.trim().is_empty() {
                     return Err(UiError::new(

@@ -115,7 +115,7 @@ mod platform {
                 let mut note = Notification::new();
                 note.appname("Herald")
                     .summary(&n.title)
-                    .body(&n.body)
+                    .body(&super::escape_body_markup(&n.body))
                     .urgency(urgency(n.priority))
                     .action("default", "Open")
                     .timeout(Timeout::Default);
@@ -186,5 +186,41 @@ mod platform {
                 log::warn!("native notification failed: {e}");
             }
         }
+    }
+}
+
+/// A chat text as a freedesktop notification body: servers with the `body-markup` capability
+/// (dunst, GNOME, KDE) read the body as a subset of HTML, so `<b>`, `<a href>` or `<img>` typed
+/// into a message would be rendered (or, for a link, made clickable) by the daemon. Escaping
+/// `&`, `<` and `>` makes it the literal text the sender typed. The summary is plain text by
+/// the specification and is left as it is.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) fn escape_body_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_body_markup;
+
+    #[test]
+    fn a_message_body_reaches_the_daemon_as_text_never_markup() {
+        assert_eq!(
+            escape_body_markup("<b>hi</b> & <a href=\"https://evil.example\">pay</a>"),
+            "&lt;b&gt;hi&lt;/b&gt; &amp; &lt;a href=\"https://evil.example\"&gt;pay&lt;/a&gt;"
+        );
+        assert_eq!(
+            escape_body_markup("plain, 猫 and 5 > 3"),
+            "plain, 猫 and 5 &gt; 3"
+        );
     }
 }

@@ -284,10 +284,38 @@ fn login_to_an_unreachable_server_fails_with_server_unreachable_and_keeps_no_tok
             password: "herald".into(),
             backend: None,
             token: None,
+            allow_cleartext: false,
         }))
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::ServerUnreachable);
     assert!(!dir.path().join("session.token").exists());
+}
+
+#[test]
+fn a_password_to_a_remote_plain_http_server_waits_for_the_persons_yes() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path(), None);
+    let login = |allow_cleartext| {
+        app.dispatch(&UiCommand::Session(SessionCommand::Login {
+            // Not a loopback address, but Linux connects it locally: a confirmed attempt is
+            // refused at once by the closed port.
+            server_url: "http://0.0.0.0:1".into(),
+            username: "alice".into(),
+            password: "herald".into(),
+            backend: None,
+            token: None,
+            allow_cleartext,
+        }))
+        .unwrap_err()
+    };
+    let refused = login(false);
+    assert_eq!(refused.code, ErrorCode::InsecureServer);
+    assert!(refused.message.contains("0.0.0.0"), "{}", refused.message);
+    assert_ne!(
+        login(true).code,
+        ErrorCode::InsecureServer,
+        "confirmed: it tries"
+    );
 }
 
 #[test]
@@ -301,6 +329,7 @@ fn login_without_a_username_is_invalid_input() {
             password: "x".into(),
             backend: None,
             token: None,
+            allow_cleartext: false,
         }))
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidInput);

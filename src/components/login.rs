@@ -101,6 +101,9 @@ pub fn login() -> Html {
     let detected = use_state(|| None::<String>);
     let detecting = use_state(|| false);
     let error = use_state(|| None::<String>);
+    // Set when the core refused to send the password unencrypted; the person may confirm.
+    let cleartext_warning = use_state(|| None::<String>);
+    let allow_cleartext = use_state(|| false);
     let touched_server = use_mut_ref(|| false);
     let last_backend = use_selector(|s: &SessionState| s.backend.kind.clone());
 
@@ -189,6 +192,8 @@ pub fn login() -> Html {
         let (server, username, password) = (server.clone(), username.clone(), password.clone());
         let (backend, profile_path) = (backend.clone(), profile_path.clone());
         let (busy, error, token) = (busy.clone(), error.clone(), token.clone());
+        let (cleartext_warning, allow_cleartext) =
+            (cleartext_warning.clone(), allow_cleartext.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
@@ -221,8 +226,10 @@ pub fn login() -> Html {
                 password: (*password).clone(),
                 backend: chosen,
                 token: token_mode.then(|| token.trim().to_owned()),
+                allow_cleartext: *allow_cleartext,
             });
             let (busy, error, session) = (busy.clone(), error.clone(), session.clone());
+            let cleartext_warning = cleartext_warning.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 match bridge::dispatch(cmd).await {
                     Ok(_) => {
@@ -236,6 +243,10 @@ pub fn login() -> Html {
                                 sync::load_view_state(session.context(), *v);
                             }
                         }
+                    }
+                    // Not an error to fix but a question: shown with its confirm box.
+                    Err(e) if e.code == ErrorCode::InsecureServer => {
+                        cleartext_warning.set(Some(e.message.clone()));
                     }
                     // A refused token is not a wrong password: the core's message says which.
                     Err(e) if token_mode => error.set(Some(e.message.clone())),
@@ -309,6 +320,22 @@ pub fn login() -> Html {
                         <input type="password" name="password" value={(*password).clone()} data-testid="login-password"
                             autocomplete="current-password" disabled={*busy} oninput={field(&password, None)} />
                     </label>
+                }
+                if let Some(warning) = &*cleartext_warning {
+                    <div class="form-warning" role="alert" data-testid="login-cleartext-warning">
+                        <p>{ icon(Icon::Alert) }<span>{ warning.clone() }</span></p>
+                        <label class="check">
+                            <input type="checkbox" name="allow-cleartext" checked={*allow_cleartext}
+                                data-testid="login-allow-cleartext" disabled={*busy} onchange={{
+                                    let allow = allow_cleartext.clone();
+                                    Callback::from(move |e: Event| {
+                                        let input: HtmlInputElement = e.target_unchecked_into();
+                                        allow.set(input.checked());
+                                    })
+                                }} />
+                            <span>{ "Send my password unencrypted anyway" }</span>
+                        </label>
+                    </div>
                 }
                 if let Some(err) = &*error {
                     <p class="form-error" role="alert" data-testid="login-error">{ icon(Icon::Alert) }<span>{ err.clone() }</span></p>

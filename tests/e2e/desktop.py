@@ -375,11 +375,14 @@ def main():
         def notification_for_another_room():
             herald.invoke({"cmd": "open_room", "room_id": job12})
             before = len(notes.notify_calls())
-            bob_says(job5, "e2e: tiles arrive at noon")
+            bob_says(job5, "e2e: tiles arrive at <b>noon</b> & not later")
             calls = wait_until("a Notify call for Job #5",
                                lambda: [c for c in notes.notify_calls()[before:] if c[1] == "Job #5"],
                                timeout=15)
             state["job5_notified"] = True
+            # The daemon renders body markup: the text must reach it escaped, as typed.
+            body = calls[-1][2]
+            assert "&lt;b&gt;noon&lt;/b&gt; &amp; not later" in body, body
             return calls[-1]
 
         def clicking_the_notification_opens_its_room():

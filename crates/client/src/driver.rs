@@ -123,7 +123,8 @@ impl ClientHandle {
                 password,
                 backend,
                 token,
-            } => match token {
+                allow_cleartext,
+            } => match login::check_cleartext(&server_url, allow_cleartext).map(|()| token)? {
                 Some(token) => {
                     self.login_with_token(&server_url, backend.as_deref(), &token)
                         .await

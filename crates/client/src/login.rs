@@ -33,6 +33,44 @@ pub fn http_base(server_url: &str) -> String {
     }
 }
 
+/// Refuses a sign-in that would send a password or token in the clear: plain `http://` (or
+/// `ws://`, or no scheme) to a host that is not this machine, unless the person confirmed
+/// (`allow`). Loopback (127.0.0.0/8, ::1, localhost) is fine: nothing leaves the machine.
+pub fn check_cleartext(server_url: &str, allow: bool) -> Result<(), UiError> {
+    if allow {
+        return Ok(());
+    }
+    let base = http_base(server_url);
+    let Ok(url) = reqwest::Url::parse(&base) else {
+        return Ok(()); // not a URL: the sign-in itself says so
+    };
+    if url.scheme() != "http" {
+        return Ok(());
+    }
+    let host = url.host_str().unwrap_or_default();
+    let local = match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+    {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => {
+            let d = host.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+    };
+    if local {
+        return Ok(());
+    }
+    Err(UiError::new(
+        ErrorCode::InsecureServer,
+        format!(
+            "{} is not encrypted (http://): your password would cross the network readable by anyone on the way. Use https:// if the server has it, or confirm to sign in anyway.",
+            url.host_str().unwrap_or("This server")
+        ),
+    ))
+}
+
 /// Signs in; returns the token and the user.
 pub async fn login(
     server_url: &str,
@@ -127,5 +165,34 @@ mod tests {
         assert_eq!(ws_url("ws://h:1/ws"), "ws://h:1/ws");
         assert_eq!(http_base("wss://h.example/ws"), "https://h.example");
         assert_eq!(http_base("127.0.0.1:9"), "http://127.0.0.1:9");
+    }
+}
+
+#[cfg(test)]
+mod cleartext_tests {
+    use super::*;
+
+    #[test]
+    fn a_password_over_plain_http_to_another_machine_needs_the_persons_yes() {
+        for url in [
+            "http://chat.example.com",
+            "ws://10.0.0.5:8080/ws",
+            "chat.example.com:8080",
+        ] {
+            let e = check_cleartext(url, false).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InsecureServer, "{url}");
+            assert!(check_cleartext(url, true).is_ok(), "{url} once confirmed");
+        }
+        for url in [
+            "https://chat.example.com",
+            "wss://chat.example.com/ws",
+            "http://127.0.0.1:8787",
+            "http://127.1.2.3",
+            "http://[::1]:8080",
+            "http://localhost:8000",
+            "http://app.localhost",
+        ] {
+            assert!(check_cleartext(url, false).is_ok(), "{url}");
+        }
     }
 }

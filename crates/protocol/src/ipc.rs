@@ -44,6 +44,9 @@ pub enum ErrorCode {
     Storage,
     /// Checking for or installing an update failed.
     UpdateFailed,
+    /// Signing in would send the password unencrypted (`http://` to a host that is not this
+    /// machine): ask the person, then retry with `allow_cleartext`.
+    InsecureServer,
     /// Anything else; the message says what happened.
     Internal,
     /// A code this UI does not know yet.
@@ -509,6 +512,10 @@ pub enum SessionCommand {
         /// backend behind a web SSO page); `username` and `password` are then ignored.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<String>,
+        /// The person confirmed sending the password (or token) to a non-loopback server over
+        /// plain `http://`; without it such a sign-in fails with [`ErrorCode::InsecureServer`].
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        allow_cleartext: bool,
     },
     Logout,
     /// Guesses which backend `server_url` is (a few unauthenticated GETs), for the sign-in

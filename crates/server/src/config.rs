@@ -169,6 +169,8 @@ pub struct Config {
     /// Typing frames per second per user and room (excess ones are dropped: typing is
     /// ephemeral, and the next one carries the same news).
     pub typing_rate_per_sec: f64,
+    /// Deadlines and the cap on TCP connections, below HTTP (see `conn_guard.rs`).
+    pub conn: crate::conn_guard::ConnLimits,
     /// Open sockets the server holds at most (more upgrades are refused with `rate_limited`).
     pub max_sockets: usize,
     /// Open sockets one user may hold (a person with Herald on a few machines, plus the web).
@@ -203,6 +205,7 @@ impl Config {
             write_rate_per_sec: 20.0,
             write_burst: 60.0,
             typing_rate_per_sec: 2.0,
+            conn: crate::conn_guard::ConnLimits::default(),
             max_sockets: 20_000,
             max_sockets_per_user: 16,
             login: crate::domain::LoginPolicy::default(),

@@ -13,6 +13,7 @@ pub mod api;
 pub mod auth;
 pub mod broker;
 pub mod config;
+pub mod conn_guard;
 pub mod demo;
 pub mod domain;
 pub mod error;

@@ -197,6 +197,10 @@ impl Server {
         let task = tokio::spawn(async move {
             let mut signal = shutdown_rx.clone();
             let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+            use axum::serve::ListenerExt;
+            // `tap_io` only so axum's ConnectInfo<SocketAddr> works on the wrapped listener.
+            let listener = crate::conn_guard::GuardedListener::new(listener, domain.config.conn)
+                .tap_io(|_| {});
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = signal.wait_for(|stop| *stop).await;

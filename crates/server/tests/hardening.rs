@@ -389,3 +389,52 @@ async fn sockets_past_the_per_user_and_total_caps_are_refused_with_the_reason() 
         }
     }
 }
+
+/// Reads until the server closes the connection; the time it took.
+async fn closed_after(stream: &mut tokio::net::TcpStream) -> Duration {
+    use tokio::io::AsyncReadExt;
+    let t0 = std::time::Instant::now();
+    let mut buf = [0u8; 256];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return t0.elapsed(),
+            Ok(Ok(_)) => {}
+            Err(_) => panic!("the server held the connection for 20 s"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_slowloris_request_and_a_silent_connection_are_closed_at_their_deadlines() {
+    use tokio::io::AsyncWriteExt;
+    let w = world_with(|c| {
+        c.conn.header_timeout = Duration::from_secs(1);
+        c.conn.idle_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let addr = w.server.addr;
+    // Headers trickled in a byte every 300 ms never complete within the header deadline.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        for b in b"GET /healthz HTTP/1.1\r\nHost: x\r\n".iter() {
+            if slow.write_all(&[*b]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        slow
+    });
+    // A connection that never sends a byte.
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert!(closed_after(&mut silent).await < Duration::from_secs(5));
+    let mut slow = trickle.await.unwrap();
+    assert!(closed_after(&mut slow).await < Duration::from_secs(5));
+    // A keep-alive connection that made one request and then idles is closed too.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(closed_after(&mut idle).await < Duration::from_secs(6));
+    // While an ordinary client is served as before.
+    assert_eq!(login_status(addr, "alice", PW).await.0, 200);
+}
