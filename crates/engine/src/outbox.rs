@@ -182,7 +182,14 @@ impl Outbox {
             }
             Err(e) if e.code.is_transient() && slot.errors + 1 < MAX_TRANSIENT_ERRORS => {
                 slot.errors += 1;
-                slot.retry_at = Some(now + Duration::from_secs(1u64 << slot.errors.min(5)));
+                // The server's hint (`retry_after_ms` with `rate_limited`) wins when it is the
+                // longer wait: retrying sooner would only be refused again.
+                let backoff = Duration::from_secs(1u64 << slot.errors.min(5));
+                let hint = e
+                    .retry_after_ms
+                    .map(Duration::from_millis)
+                    .unwrap_or_default();
+                slot.retry_at = Some(now + backoff.max(hint));
                 ReplyEffect::Retry {
                     client_msg_id: cmid,
                 }

@@ -32,6 +32,46 @@ enum Command {
     Publish(PublishArgs),
     /// Mint a token for a user id (development).
     Token(TokenArgs),
+    /// Set a team up on a running server: users and rooms (the service key's admin API).
+    Admin(AdminArgs),
+}
+
+#[derive(Args, Debug)]
+struct AdminArgs {
+    /// Base URL of the server.
+    #[arg(long, env = "HERALD_URL", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    #[arg(long, env = "HERALD_SERVICE_KEY", hide_env_values = true)]
+    service_key: String,
+    #[command(subcommand)]
+    what: AdminCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Create a user; the password is read from the first line of stdin (never an argument,
+    /// which other users of the machine can see in the process list).
+    AddUser {
+        #[arg(long)]
+        username: String,
+        /// The display name (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List every user (id, username-as-id, name).
+    Users,
+    /// Create a room with its members (ids or usernames); each gets `room_created` and a
+    /// "You were added" notification.
+    AddRoom {
+        #[arg(long)]
+        name: String,
+        /// job, support, general or direct.
+        #[arg(long, default_value = "general")]
+        kind: String,
+        /// Members; repeat or comma-separate.
+        #[arg(long = "member", value_delimiter = ',', required = true)]
+        members: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -316,6 +356,7 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Command::Publish(a) => publish(a).await,
+        Command::Admin(a) => admin(a).await,
         Command::Token(a) => {
             let user = User {
                 name: a.name.unwrap_or_else(|| a.user.clone()),
@@ -333,6 +374,74 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn admin(a: AdminArgs) -> anyhow::Result<()> {
+    let base = a.server.trim_end_matches('/').to_owned();
+    let client = reqwest::Client::new();
+    let (method, path, body) = match &a.what {
+        AdminCommand::AddUser { username, name } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from stdin")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let body = serde_json::json!({
+                "username": username,
+                "name": name.clone().unwrap_or_else(|| username.clone()),
+                "password": password,
+            });
+            (reqwest::Method::POST, "/api/admin/users", Some(body))
+        }
+        AdminCommand::Users => (reqwest::Method::GET, "/api/admin/users", None),
+        AdminCommand::AddRoom {
+            name,
+            kind,
+            members,
+        } => {
+            let body = serde_json::json!({ "name": name, "kind": kind, "members": members });
+            (reqwest::Method::POST, "/api/admin/rooms", Some(body))
+        }
+    };
+    let url = format!("{base}{path}");
+    let mut req = client.request(method, &url).bearer_auth(&a.service_key);
+    if let Some(body) = &body {
+        req = req.json(body);
+    }
+    let res = req
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}; is the server running?"))?;
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    if !status.is_success() {
+        let why = serde_json::from_str::<herald_protocol::wire::ErrorBody>(&text)
+            .map(|e| e.message)
+            .unwrap_or(text);
+        bail!("refused ({status}): {why}");
+    }
+    match &a.what {
+        AdminCommand::AddUser { .. } => {
+            let user: User = serde_json::from_str(&text)?;
+            println!("created user {} ({})", user.id, user.name);
+        }
+        AdminCommand::Users => {
+            let users: Vec<User> = serde_json::from_str(&text)?;
+            for u in users {
+                println!("{}\t{}", u.id, u.name);
+            }
+        }
+        AdminCommand::AddRoom { .. } => {
+            let room: herald_protocol::wire::Room = serde_json::from_str(&text)?;
+            println!(
+                "created room {} ({}) with {} member(s)",
+                room.id,
+                room.name,
+                room.members.len()
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn publish(a: PublishArgs) -> anyhow::Result<()> {

@@ -814,6 +814,35 @@ fn transient_errors_are_retried_then_fail_after_the_limit() {
 }
 
 #[test]
+fn a_rate_limited_send_waits_as_long_as_the_server_asks_before_it_is_retried() {
+    let mut s = Sim::live(vec![room("r1", "Job #12")]);
+    s.command(EngineCommand::SendMessage {
+        room_id: "r1".into(),
+        text: "hello".into(),
+        reply_to: None,
+    });
+    let (req, _) = s.sends().last().cloned().unwrap();
+    let mut refused = Reply::error(req, WireCode::RateLimited, "slow down");
+    if let herald_protocol::wire::Outcome::Error(e) = &mut refused.outcome {
+        e.retry_after_ms = Some(60_000);
+    }
+    s.frame(ServerFrame::Reply(refused));
+    // The engine's own backoff would retry after 2 s; the server asked for a minute.
+    for _ in 0..5 {
+        s.advance(Duration::from_secs(10));
+        let now = s.now();
+        s.engine.heard(now);
+    }
+    assert_eq!(s.sends().len(), 1, "not before the server's minute");
+    for _ in 0..2 {
+        s.advance(Duration::from_secs(10));
+        let now = s.now();
+        s.engine.heard(now);
+    }
+    assert_eq!(s.sends().len(), 2, "retried once the minute is over");
+}
+
+#[test]
 fn the_outbox_survives_a_restart_and_is_sent_once_connected() {
     // given a send made offline
     let mut s = Sim::new();

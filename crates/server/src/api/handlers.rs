@@ -185,3 +185,52 @@ pub async fn respond_friend_request(
             .await?,
     ))
 }
+
+/// `POST /api/admin/users` body.
+#[derive(Debug, Deserialize, serde::Serialize)]
+pub struct NewUserRequest {
+    pub username: String,
+    pub name: String,
+    pub password: String,
+}
+
+/// `POST /api/admin/rooms` body: members by id or username.
+#[derive(Debug, Deserialize, serde::Serialize)]
+pub struct NewRoomRequest {
+    pub name: String,
+    pub kind: herald_protocol::wire::RoomKind,
+    pub members: Vec<String>,
+}
+
+pub async fn admin_create_user(
+    State(app): State<AppState>,
+    _key: ServiceAuth,
+    req: Result<Json<NewUserRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<herald_protocol::wire::User>)> {
+    let req = body(req)?;
+    let user = app
+        .domain
+        .admin_create_user(&req.username, &req.name, &req.password)
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+pub async fn admin_users(
+    State(app): State<AppState>,
+    _key: ServiceAuth,
+) -> Result<Json<Vec<herald_protocol::wire::User>>> {
+    Ok(Json(app.domain.admin_users().await?))
+}
+
+pub async fn admin_create_room(
+    State(app): State<AppState>,
+    _key: ServiceAuth,
+    req: Result<Json<NewRoomRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<Room>)> {
+    let req = body(req)?;
+    let room = app
+        .domain
+        .admin_create_room(&req.name, req.kind, &req.members)
+        .await?;
+    Ok((StatusCode::CREATED, Json(room)))
+}

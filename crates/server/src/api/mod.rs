@@ -37,7 +37,7 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
-/// The service key of `POST /api/publish`.
+/// The service key of `POST /api/publish` and `/api/admin/*`.
 #[derive(Debug, Clone, Copy)]
 pub struct ServiceAuth;
 
@@ -54,7 +54,7 @@ impl FromRequestParts<AppState> for ServiceAuth {
         match key {
             Some(k) if !expected.is_empty() && constant_time_eq(k.as_bytes(), expected) => Ok(Self),
             _ => Err(Error::Unauthorized(
-                "publish needs Authorization: Bearer <service key>".into(),
+                "publish and admin need Authorization: Bearer <service key>".into(),
             )),
         }
     }
@@ -82,6 +82,11 @@ pub fn routes() -> Router<AppState> {
             patch(handlers::patch_notification),
         )
         .route("/api/publish", post(handlers::publish))
+        .route(
+            "/api/admin/users",
+            get(handlers::admin_users).post(handlers::admin_create_user),
+        )
+        .route("/api/admin/rooms", post(handlers::admin_create_room))
         .route(
             "/api/friend-requests",
             get(handlers::friend_requests).post(handlers::create_friend_request),

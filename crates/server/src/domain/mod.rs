@@ -4,6 +4,7 @@
 //! Both transports call these functions with the user the token named, so a write over REST or
 //! the publish API reaches the user's sockets exactly like a write over the socket.
 
+mod admin;
 mod chat;
 mod inbox;
 pub mod login_guard;
