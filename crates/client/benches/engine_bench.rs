@@ -89,6 +89,7 @@ fn live_engine(dir: &std::path::Path) -> (Engine, SqliteStore) {
             epoch: "e".into(),
             seq: 0,
             recovered: false,
+            token_expires_at: None,
         }),
     );
     let room = Room {
@@ -180,6 +181,7 @@ fn resync() {
             epoch: "e".into(),
             seq: 1000,
             recovered: true,
+            token_expires_at: None,
         }),
     );
     for f in &frames {

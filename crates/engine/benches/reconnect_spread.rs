@@ -75,6 +75,7 @@ fn reconnect_after_restart(seed: u64, close: Option<u16>, t0: Instant) -> Durati
             epoch: "e".into(),
             seq: 0,
             recovered: false,
+            token_expires_at: None,
         }),
     );
     e.handle_frame(

@@ -387,6 +387,9 @@ pub enum ClientFrame {
     LoadHistory(Req<LoadHistory>),
     RespondFriendRequest(Req<RespondFriendRequest>),
     Ping(Req<Empty>),
+    /// A fresh token for this session, and the socket lives on until the new one expires.
+    /// Send it before [`Welcome::token_expires_at`]; answered with [`RenewTokenOk`].
+    RenewToken(Req<Empty>),
     Typing(TypingUpdate),
     /// A `type` this server version does not know: answered with `error {bad_request}`.
     #[serde(other)]
@@ -400,7 +403,7 @@ impl ClientFrame {
             Self::SendMessage(r) => Some(&r.id),
             Self::MarkRoomRead(r) => Some(&r.id),
             Self::MarkNotificationRead(r) | Self::ArchiveNotification(r) => Some(&r.id),
-            Self::MarkAllNotificationsRead(r) | Self::Ping(r) => Some(&r.id),
+            Self::MarkAllNotificationsRead(r) | Self::Ping(r) | Self::RenewToken(r) => Some(&r.id),
             Self::SnoozeNotification(r) => Some(&r.id),
             Self::LoadHistory(r) => Some(&r.id),
             Self::RespondFriendRequest(r) => Some(&r.id),
@@ -422,6 +425,14 @@ pub struct Welcome {
     /// true: every event after the client's `resume.seq` follows in order, then live events.
     /// false: a `snapshot` follows, then live events after the snapshot's `seq`.
     pub recovered: bool,
+    /// When the token this socket was opened with expires (the socket then closes with 4001).
+    /// A client renews before it with `renew_token`. Absent from servers that cannot renew.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time_format::option"
+    )]
+    pub token_expires_at: Option<Timestamp>,
 }
 
 /// Unread count and items of a user's notifications (in a snapshot).
@@ -552,6 +563,15 @@ pub struct SendMessageOk {
 pub struct LoadHistoryOk {
     pub messages: Vec<Message>,
     pub has_more: bool,
+}
+
+/// `ok` of `renew_token`: the new token (keep it for the next connection and sign-in-free
+/// restarts) and when it expires; the socket now lives until then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewTokenOk {
+    pub token: String,
+    #[serde(with = "crate::time_format")]
+    pub expires_at: Timestamp,
 }
 
 /// `ok` of `mark_room_read`: same shape as the `room_read` event.

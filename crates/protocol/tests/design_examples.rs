@@ -188,6 +188,7 @@ fn welcome_decodes() {
             epoch: "e1".into(),
             seq: 57,
             recovered: true,
+            token_expires_at: None,
         })
     );
 }

@@ -121,6 +121,7 @@ fn check_example(ex: &Example) {
                 Some("MarkRoomReadOk") => check_reply_payload::<MarkRoomReadOk>(line, frame),
                 Some("NotificationOk") => check_reply_payload::<NotificationOk>(line, frame),
                 Some("EmptyOk") => check_reply_payload::<EmptyOk>(line, frame),
+                Some("RenewTokenOk") => check_reply_payload::<RenewTokenOk>(line, frame),
                 Some("LoadHistoryOk") => check_reply_payload::<LoadHistoryOk>(line, frame),
                 Some("FriendRequestOk") => check_reply_payload::<FriendRequestOk>(line, frame),
                 Some(other) => panic!("docs line {line}: unknown ok type {other}"),

@@ -438,3 +438,60 @@ async fn a_slowloris_request_and_a_silent_connection_are_closed_at_their_deadlin
     // While an ordinary client is served as before.
     assert_eq!(login_status(addr, "alice", PW).await.0, 200);
 }
+
+#[tokio::test]
+async fn a_renewed_token_keeps_the_socket_open_past_the_first_tokens_expiry() {
+    use herald_protocol::wire::{RenewTokenOk, StreamPosition};
+    use herald_server::testing::WsClient;
+    let w = world_with(|c| c.token_ttl = Duration::from_secs(3)).await;
+    // Fresh tokens for the short lifetime.
+    let alice = herald_server::testing::login(w.server.addr, "alice", PW)
+        .await
+        .unwrap();
+    let bob = herald_server::testing::login(w.server.addr, "bob", PW)
+        .await
+        .unwrap();
+    let mut renewing = WsClient::connect(w.server.addr, &alice.token)
+        .await
+        .unwrap();
+    let (welcome, _) = renewing.hello(None).await.unwrap();
+    let expires = welcome.token_expires_at.expect("the welcome says when");
+    let left = expires - time::OffsetDateTime::now_utc();
+    assert!(left > time::Duration::seconds(1) && left <= time::Duration::seconds(3));
+    let mut lapsing = WsClient::connect(w.server.addr, &bob.token).await.unwrap();
+    lapsing.hello(None).await.unwrap();
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let renewed: RenewTokenOk = renewing
+        .request(&ClientFrame::RenewToken(Req {
+            id: "t1".into(),
+            params: Empty {},
+        }))
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+    assert!(renewed.expires_at > expires);
+    // Bob did not renew: his socket ends with 4001 at his token's expiry.
+    assert_eq!(
+        lapsing.closed().await.unwrap(),
+        Some(herald_protocol::wire::close_code::UNAUTHORIZED)
+    );
+    // Alice's socket is still answering after her first token expired...
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(time::OffsetDateTime::now_utc() > expires);
+    let pong = renewing.request(&ping("p1")).await.unwrap();
+    assert!(matches!(pong.outcome, Outcome::Ok(_)));
+    // ...and the new token opens the next socket, which resumes.
+    let mut next = WsClient::connect(w.server.addr, &renewed.token)
+        .await
+        .unwrap();
+    let (again, _) = next
+        .hello(Some(StreamPosition {
+            epoch: welcome.epoch.clone(),
+            seq: welcome.seq,
+        }))
+        .await
+        .unwrap();
+    assert!(again.recovered);
+}

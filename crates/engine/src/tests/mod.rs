@@ -241,6 +241,7 @@ impl Sim {
             epoch: epoch.into(),
             seq,
             recovered,
+            token_expires_at: None,
         }));
     }
 

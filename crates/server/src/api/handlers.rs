@@ -234,3 +234,11 @@ pub async fn admin_create_room(
         .await?;
     Ok((StatusCode::CREATED, Json(room)))
 }
+
+/// `POST /api/session/renew`: a fresh token for the bearer's user.
+pub async fn renew_session(
+    State(app): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<herald_protocol::wire::RenewTokenOk>> {
+    Ok(Json(app.domain.renew_token(&user).await?))
+}

@@ -70,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/healthz", get(handlers::healthz))
         .route("/metrics", get(handlers::metrics))
         .route("/api/login", post(handlers::login))
+        .route("/api/session/renew", post(handlers::renew_session))
         .route("/api/rooms", get(handlers::rooms))
         .route(
             "/api/rooms/{id}/messages",

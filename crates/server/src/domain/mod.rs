@@ -142,6 +142,28 @@ impl Domain {
         Ok(LoginResponse { token, user })
     }
 
+    /// A fresh token for a signed-in user (the socket's `renew_token`, `POST /api/session/renew`),
+    /// so a session lasts as long as its client keeps renewing. A user who no longer exists
+    /// gets `unauthorized`.
+    pub async fn renew_token(&self, user: &User) -> Result<herald_protocol::wire::RenewTokenOk> {
+        self.spend_request(user, "too many token renewals")?;
+        let current = self
+            .store
+            .find_user(&user.id)
+            .await?
+            .ok_or_else(|| Error::Unauthorized("this account no longer exists".into()))?;
+        let now = time::OffsetDateTime::now_utc();
+        let token = self.keys.mint(&current, now, self.config.token_ttl)?;
+        let ttl = time::Duration::try_from(self.config.token_ttl).unwrap_or(time::Duration::ZERO);
+        Ok(herald_protocol::wire::RenewTokenOk {
+            token,
+            // `mint` counts in whole seconds from `now`'s.
+            expires_at: time::OffsetDateTime::from_unix_timestamp(now.unix_timestamp())
+                .unwrap_or(now)
+                + ttl,
+        })
+    }
+
     /// Tells the room's other members' sockets that `user` is (not) typing. Never stored.
     pub async fn typing(&self, user: &User, room_id: &str, typing: bool) -> Result<()> {
         let key = format!("{}\u{0}{room_id}", user.id);

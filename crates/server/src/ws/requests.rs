@@ -87,6 +87,9 @@ pub async fn handle(domain: &Domain, user: &User, frame: ClientFrame) -> Option<
             reply(r.id, res.map(|request| FriendRequestOk { request }))
         }
         ClientFrame::Ping(r) => reply(r.id, Ok(Empty {})),
+        // The session answers it itself (it moves the socket's expiry); this is the same
+        // answer for any other caller.
+        ClientFrame::RenewToken(r) => reply(r.id, domain.renew_token(user).await),
         ClientFrame::Typing(t) => {
             if let Err(e) = domain.typing(user, &t.room_id, t.typing).await {
                 // No reply for typing; a foreign room is silently ignored, but logged.

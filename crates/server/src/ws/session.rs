@@ -43,6 +43,9 @@ enum Stop {
 struct Session {
     ws: WebSocket,
     user: User,
+    /// When the socket's token expires (moved on by `renew_token`); the socket closes with
+    /// 4001 then.
+    token_expires: time::OffsetDateTime,
     last_heard: Instant,
     liveness: Duration,
     shutdown: watch::Receiver<bool>,
@@ -59,11 +62,12 @@ pub async fn run(ws: WebSocket, claims: Claims, app: AppState) {
     let mut s = Session {
         ws,
         user: claims.user(),
+        token_expires: claims.expires_at(),
         last_heard: Instant::now(),
         liveness,
         shutdown: app.shutdown,
     };
-    let stop = s.serve(&domain, &claims).await;
+    let stop = s.serve(&domain).await;
     tracing::debug!(user = %s.user.id, ?stop, "session ends");
     if let Err(Stop::Close(code, reason)) = stop {
         if code == close_code::TOO_SLOW {
@@ -75,6 +79,11 @@ pub async fn run(ws: WebSocket, claims: Claims, app: AppState) {
         .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// The monotonic instant of a wall-clock time (now, if it has passed).
+fn instant_of(at: time::OffsetDateTime) -> Instant {
+    Instant::now() + Duration::try_from(at - time::OffsetDateTime::now_utc()).unwrap_or_default()
+}
+
 fn text(frame: &ServerFrame) -> Result<Utf8Bytes, Stop> {
     serde_json::to_string(frame)
         .map(Into::into)
@@ -82,7 +91,7 @@ fn text(frame: &ServerFrame) -> Result<Utf8Bytes, Stop> {
 }
 
 impl Session {
-    async fn serve(&mut self, domain: &Domain, claims: &Claims) -> Result<(), Stop> {
+    async fn serve(&mut self, domain: &Domain) -> Result<(), Stop> {
         let hello = self.await_hello().await?;
         let subscription = domain
             .broker
@@ -90,9 +99,7 @@ impl Session {
         let mailbox = subscription.mailbox.clone();
         let sub = &*mailbox;
         let mut last_sent = self.catch_up(domain, &hello, sub).await?;
-        let expiry = Instant::now()
-            + Duration::try_from(claims.expires_at() - time::OffsetDateTime::now_utc())
-                .unwrap_or_default();
+        let mut expiry = instant_of(self.token_expires);
         let ping_every = domain.config.ping_interval;
         let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
         loop {
@@ -133,7 +140,24 @@ impl Session {
                 Decoded::Frame(f) if matches!(*f, ClientFrame::Hello(_)) => {
                     return Err(Stop::Close(close_code::PROTOCOL_VIOLATION, "second hello"))
                 }
-                Decoded::Frame(f) => requests::handle(domain, &self.user, *f).await,
+                Decoded::Frame(f) => match *f {
+                    // The session's own: a new token moves this socket's expiry.
+                    ClientFrame::RenewToken(r) => {
+                        let outcome = match domain.renew_token(&self.user).await {
+                            Ok(ok) => {
+                                self.token_expires = ok.expires_at;
+                                expiry = instant_of(ok.expires_at);
+                                herald_protocol::wire::Reply::ok(r.id, &ok)
+                            }
+                            Err(e) => herald_protocol::wire::Reply {
+                                id: r.id,
+                                outcome: herald_protocol::wire::Outcome::Error(e.to_body()),
+                            },
+                        };
+                        Some(ServerFrame::Reply(outcome))
+                    }
+                    f => requests::handle(domain, &self.user, f).await,
+                },
                 Decoded::TooLarge => Some(bad(domain, ErrorCode::TooLarge, "frame over 64 KiB")),
                 Decoded::Invalid {
                     id: Some(id),
@@ -260,6 +284,7 @@ impl Session {
             epoch: epoch.to_owned(),
             seq,
             recovered,
+            token_expires_at: Some(self.token_expires),
         })
     }
 

@@ -442,6 +442,7 @@ impl Adapter {
                 epoch: self.epoch.clone(),
                 seq,
                 recovered,
+                token_expires_at: None,
             })));
     }
 }
