@@ -111,8 +111,18 @@ impl<R: Runtime> Shell<R> {
         let store = SqliteStore::open(profile_dir.join("herald.sqlite3"))
             .map_err(|e| StartError::Store(e.to_string()))?;
         let t_store = t0.elapsed();
+        // A token the server renews replaces the stored one, so a restart next week still
+        // signs in with a valid token (the keyring call blocks briefly; renewals are hours apart).
+        let renewed_vault = vault.clone();
         let client_config = ClientConfig {
             token,
+            on_token_renewed: Some(herald_client::TokenSink(std::sync::Arc::new(
+                move |token: &str| {
+                    if let Err(e) = renewed_vault.save(token) {
+                        log::error!("{e}; the renewed token lasts until the app quits");
+                    }
+                },
+            ))),
             ..Default::default()
         };
         let started = tauri::async_runtime::block_on(async move {

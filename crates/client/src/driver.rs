@@ -37,6 +37,19 @@ pub struct ClientConfig {
     pub engine: EngineConfig,
     /// Messages per room loaded from the store at start.
     pub recent_messages: usize,
+    /// Told every token the server renews (the shell keeps it in the keyring, so the next
+    /// start signs in with it); the driver itself connects with it from then on.
+    pub on_token_renewed: Option<TokenSink>,
+}
+
+/// A callback for renewed tokens; called on the driver's task, so it must not block long.
+#[derive(Clone)]
+pub struct TokenSink(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for TokenSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSink")
+    }
 }
 
 /// Why the client could not start.
@@ -314,6 +327,7 @@ impl Client {
             engine,
             store: Box::new(store),
             token: config.token,
+            on_token_renewed: config.on_token_renewed,
             clock,
             ui_tx,
             notify_tx,
@@ -351,6 +365,7 @@ struct Driver {
     engine: Engine,
     store: Box<dyn Store>,
     token: Option<String>,
+    on_token_renewed: Option<TokenSink>,
     clock: Clock,
     ui_tx: mpsc::UnboundedSender<UiEventBatch>,
     notify_tx: mpsc::UnboundedSender<NativeNotification>,
@@ -790,6 +805,13 @@ impl Driver {
                 }
                 Output::Notify(n) => {
                     let _ = self.notify_tx.send(n);
+                }
+                Output::TokenRenewed { token, expires_at } => {
+                    tracing::info!(%expires_at, "the server renewed the session's token");
+                    if let Some(sink) = &self.on_token_renewed {
+                        (sink.0)(&token);
+                    }
+                    self.token = Some(token);
                 }
             }
         }

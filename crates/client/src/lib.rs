@@ -24,7 +24,7 @@ pub mod store;
 
 pub use herald_engine as engine;
 
-pub use driver::{Client, ClientConfig, ClientHandle};
+pub use driver::{Client, ClientConfig, ClientHandle, TokenSink};
 pub use engine::policy::NativeNotification;
 
 /// The wire protocol version this client speaks.

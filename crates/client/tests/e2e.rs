@@ -69,6 +69,7 @@ async fn start_client(db: &Path, url: &str, user: &User, cfg: EngineConfig) -> S
             token: None,
             engine: cfg,
             recent_messages: 50,
+            ..Default::default()
         },
         store,
     )
@@ -642,5 +643,73 @@ async fn a_full_disk_loses_nothing_and_sends_nothing_unstored_across_a_restart()
     wait_settled(&handle, &server, &alice).await;
     handle.shutdown().await.unwrap();
     assert_store_matches_server(&db, &server, &alice, &room.id).await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_after_too_many_wrong_passwords_says_how_long_to_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = server_config(&dir.path().join("server.db"));
+    config.login.free_failures_per_user = 2;
+    config.login.first_wait = Duration::from_secs(90);
+    let server = testing::spawn(config).await.unwrap();
+    seed(&server).await;
+    let url = format!("http://{}", server.addr);
+    for _ in 0..2 {
+        let e = herald_client::login::login(&url, "alice", "guess")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, herald_protocol::ipc::ErrorCode::WrongPassword);
+    }
+    let e = herald_client::login::login(&url, "alice", "pw")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, herald_protocol::ipc::ErrorCode::RateLimited);
+    assert!(e.message.contains("Wait 90 seconds"), "{}", e.message);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_outlives_its_first_token_by_renewing_it_on_the_open_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = server_config(&dir.path().join("server.db"));
+    config.token_ttl = Duration::from_secs(6);
+    let server = testing::spawn(config).await.unwrap();
+    let (alice, bob, room) = seed(&server).await;
+    let url = format!("http://{}", server.addr);
+    let renewed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = renewed.clone();
+    let (handle, _ui, _native) = Client::start(
+        ClientConfig {
+            engine: fast_engine(),
+            on_token_renewed: Some(herald_client::TokenSink(std::sync::Arc::new(
+                move |t: &str| sink.lock().unwrap().push(t.to_owned()),
+            ))),
+            ..Default::default()
+        },
+        SqliteStore::open(dir.path().join("client.db")).unwrap(),
+    )
+    .unwrap();
+    handle.login(&url, "alice", "pw").await.unwrap();
+    wait_for(&handle, "live", |s| s.live).await;
+    // Well past the first token's lifetime, the same socket still receives.
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let renewals = renewed.lock().unwrap().len();
+    assert!(renewals >= 3, "renewed {renewals} times");
+    server
+        .domain
+        .send_message(&bob, &room.id, None, "still there?", None)
+        .await
+        .unwrap();
+    wait_settled(&handle, &server, &alice).await;
+    // After a server restart it reconnects with the newest token, not the expired first one.
+    let db = dir.path().join("server.db");
+    let addr = server.addr;
+    server.shutdown().await;
+    let mut config = server_config(&db);
+    config.token_ttl = Duration::from_secs(6);
+    config.bind = addr;
+    let server = testing::spawn(config).await.unwrap();
+    wait_settled(&handle, &server, &alice).await;
     server.shutdown().await;
 }

@@ -43,6 +43,9 @@ impl Engine {
                     }
                 }
                 self.model.me = Some(w.user.clone());
+                if let Some(expires_at) = w.token_expires_at {
+                    self.plan_token_renewal(now, expires_at);
+                }
                 self.sync.on_welcome(&w);
                 self.check_caught_up(now);
             }

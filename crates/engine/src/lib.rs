@@ -27,6 +27,7 @@ pub mod reducer;
 mod snooze;
 pub mod store;
 pub mod sync;
+mod token_renewal;
 
 #[cfg(test)]
 mod tests;
@@ -113,6 +114,12 @@ pub enum Output {
     Ui(UiEventBatch),
     /// Ask the OS to show a notification.
     Notify(NativeNotification),
+    /// The server renewed the session's token: connect with it from now on, and keep it
+    /// where the old one was kept (the keyring). Never shown to the UI.
+    TokenRenewed {
+        token: String,
+        expires_at: Timestamp,
+    },
 }
 
 /// The engine. See the module docs.
@@ -142,6 +149,10 @@ pub struct Engine {
     pub(crate) now: Now,
     /// Set while the store refuses writes; see `persist.rs`.
     pub(crate) store_failure: Option<persist::StoreFailure>,
+    /// When the socket's token expires, as the last `welcome` or renewal said.
+    pub(crate) token_expires_at: Option<Timestamp>,
+    /// When to send `renew_token` next (see `token_renewal.rs`).
+    pub(crate) token_renewal_at: Option<Instant>,
 }
 
 impl Engine {
@@ -194,6 +205,8 @@ impl Engine {
             deferred: Vec::new(),
             ops,
             store_failure: None,
+            token_expires_at: None,
+            token_renewal_at: None,
             rng: Rng::new(cfg.seed ^ 0x5EED),
             now,
             cfg,
@@ -308,6 +321,8 @@ impl Engine {
         let actions = self.conn.stop(DisconnectReason::Logout);
         self.run_conn(actions);
         self.session = None;
+        self.token_expires_at = None;
+        self.token_renewal_at = None;
         // `backend` stays: the sign-in form offers the same backend again.
         self.model = Model::default();
         self.outbox.clear();
@@ -464,6 +479,7 @@ impl Engine {
         if self.conn.take_heartbeat(now) {
             self.queue_op(now, Op::Ping, ops::Revert::Nothing);
         }
+        self.renew_token_if_due(now);
         for room in self.model.expire_typing(now.mono) {
             self.push_room(&room);
         }
@@ -484,6 +500,7 @@ impl Engine {
             self.policy.poll_timeout(),
             self.ui.deadline(self.now.mono),
             self.persist_retry_at().filter(|_| !self.changes.is_empty()),
+            self.token_renewal_deadline(),
         ]
         .into_iter()
         .flatten()

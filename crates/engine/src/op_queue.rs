@@ -135,11 +135,13 @@ impl OpQueue {
     }
 
     /// The socket dropped: unanswered operations go back to the front of the queue in the
-    /// order they were sent, ahead of what was queued since; pings are dropped.
+    /// order they were sent, ahead of what was queued since; pings and renewals are dropped.
     pub(crate) fn requeue_in_flight(&mut self) {
         let inflight = std::mem::take(&mut self.inflight);
         for (_, op) in inflight.into_iter().rev() {
-            if !matches!(op.op, Op::Ping) {
+            // Pings and token renewals belong to the socket that died (the next `welcome`
+            // plans a renewal again).
+            if !matches!(op.op, Op::Ping | Op::RenewToken) {
                 self.queued.push_front(op);
             }
         }

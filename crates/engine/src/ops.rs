@@ -10,8 +10,8 @@
 use herald_protocol::ipc::{UiError, UiEvent};
 use herald_protocol::wire::{
     self, ClientFrame, Empty, FriendRequest, FriendRequestOk, LoadHistory, LoadHistoryOk,
-    MarkRoomRead, MarkRoomReadOk, Notification, NotificationOk, NotificationRef, Reply,
-    RespondFriendRequest, SendMessageOk, SnoozeNotification,
+    MarkRoomRead, MarkRoomReadOk, Notification, NotificationOk, NotificationRef, RenewTokenOk,
+    Reply, RespondFriendRequest, SendMessageOk, SnoozeNotification,
 };
 use serde::{Deserialize, Serialize};
 
@@ -33,13 +33,14 @@ pub enum Op {
     LoadHistory(LoadHistory),
     RespondFriend(RespondFriendRequest),
     Ping,
+    RenewToken,
 }
 
 impl Op {
     /// Whether the operation changes server state and so survives a restart (history loads
     /// and pings die with the session that asked).
     pub fn durable(&self) -> bool {
-        !matches!(self, Op::LoadHistory(_) | Op::Ping)
+        !matches!(self, Op::LoadHistory(_) | Op::Ping | Op::RenewToken)
     }
 
     pub fn frame(&self, id: String) -> ClientFrame {
@@ -56,6 +57,10 @@ impl Op {
             Op::LoadHistory(p) => ClientFrame::LoadHistory(Req { id, params: p }),
             Op::RespondFriend(p) => ClientFrame::RespondFriendRequest(Req { id, params: p }),
             Op::Ping => ClientFrame::Ping(Req {
+                id,
+                params: Empty {},
+            }),
+            Op::RenewToken => ClientFrame::RenewToken(Req {
                 id,
                 params: Empty {},
             }),
@@ -277,6 +282,12 @@ impl Engine {
                     }
                     Err(e) => self.revert(pending.revert, &e),
                 }
+            }
+            Op::RenewToken => {
+                let result = reply
+                    .into_result::<RenewTokenOk>()
+                    .map_err(|e| format!("{:?}: {}", e.code, e.message));
+                self.token_renewed(now, result);
             }
             Op::MarkAll | Op::Ping => {
                 if let Err(e) = reply.into_result::<Empty>() {

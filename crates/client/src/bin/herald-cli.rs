@@ -113,9 +113,18 @@ fn start(profile: &Path) -> anyhow::Result<herald_client::driver::Started> {
             profile.display()
         );
     }
+    // A renewed token replaces the file's, so the next run still signs in.
+    let keep = profile.to_path_buf();
     Ok(Client::start(
         ClientConfig {
             token: Some(token),
+            on_token_renewed: Some(herald_client::TokenSink(std::sync::Arc::new(
+                move |token: &str| {
+                    if let Err(e) = write_token(&keep, token) {
+                        tracing::warn!(error = %e, "could not keep the renewed token");
+                    }
+                },
+            ))),
             ..Default::default()
         },
         store,

@@ -26,6 +26,7 @@ mod notification_pages;
 mod op_queue;
 mod snooze;
 mod store_failures;
+mod token_renewal;
 mod tray_commands;
 
 fn user(id: &str) -> User {
@@ -94,6 +95,8 @@ struct Sim {
     last_fetch: u64,
     /// The store refuses every write while set (a full disk).
     fail_writes: bool,
+    /// Tokens the engine handed over as renewed.
+    renewed: Vec<String>,
 }
 
 impl Sim {
@@ -128,6 +131,7 @@ impl Sim {
             fetches: vec![],
             last_fetch: 0,
             fail_writes: false,
+            renewed: vec![],
         };
         s.drain();
         s
@@ -181,6 +185,7 @@ impl Sim {
                 }
                 Output::Ui(b) => self.ui.extend(b.events),
                 Output::Notify(n) => self.notified.push(n),
+                Output::TokenRenewed { token, .. } => self.renewed.push(token),
             }
         }
     }

@@ -77,6 +77,13 @@ impl Adapter {
                 // No socket to be half-open: a poll that fails is what closes this stream.
                 self.reply_ok(&r.id, &Empty {});
             }
+            // The adapter's welcome never announces an expiry, so the engine never asks; a
+            // backend's own tokens live as long as that backend decides.
+            ClientFrame::RenewToken(r) => self.reply_err(
+                &r.id,
+                ErrorCode::BadRequest,
+                "this backend's sessions are not renewed through Herald",
+            ),
             ClientFrame::Ping(r) => {
                 if self.pending_pings.len() < 8 {
                     self.pending_pings.push(r.id);
