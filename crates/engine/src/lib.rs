@@ -361,6 +361,19 @@ impl Engine {
             self.ui.push(UiEvent::Session(Session::SignedOut {
                 last_server_url: self.session.as_ref().map(|s| s.server_url.clone()),
             }));
+            // Herald usually runs hidden in the tray: without this, a session that ended
+            // (token expired and not renewed, or revoked) would silently stop notifying.
+            if !self.focused && self.session.is_some() {
+                self.out.push_back(Output::Notify(NativeNotification {
+                    id: "session-ended".into(),
+                    title: "Herald is signed out".into(),
+                    body: "Sign in again to keep receiving notifications.".into(),
+                    room_id: None,
+                    notification_id: None,
+                    url: None,
+                    priority: 4,
+                }));
+            }
         }
     }
 

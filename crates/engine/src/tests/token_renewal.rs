@@ -95,3 +95,32 @@ fn a_server_that_announces_no_expiry_is_never_asked_to_renew() {
     run_for(&mut s, Duration::from_secs(300));
     assert!(renewals(&s).is_empty());
 }
+
+#[test]
+fn a_session_that_ends_while_herald_is_hidden_says_so_in_a_native_notification() {
+    let mut s = live_with_token_expiring_in(Duration::from_secs(600));
+    let now = s.now();
+    s.engine.set_focus(now, false);
+    s.drain();
+    let now = s.now();
+    s.engine
+        .transport_closed(now, Some(herald_protocol::wire::close_code::UNAUTHORIZED));
+    s.drain();
+    assert!(
+        s.notified.iter().any(|n| n
+            .body
+            .contains("Sign in again to keep receiving notifications")),
+        "{:?}",
+        s.notified
+    );
+}
+
+#[test]
+fn a_session_that_ends_in_front_of_the_person_shows_only_the_sign_in_form() {
+    let mut s = live_with_token_expiring_in(Duration::from_secs(600));
+    let now = s.now();
+    s.engine
+        .transport_closed(now, Some(herald_protocol::wire::close_code::UNAUTHORIZED));
+    s.drain();
+    assert!(s.notified.iter().all(|n| n.id != "session-ended"));
+}
